@@ -1,0 +1,69 @@
+// What a round did, as plain data: no verdicts. The round fills it in; src/verdict turns
+// it into step, node and overall statuses; the report and history modules read both.
+
+import type { LineStatus } from '../history/format.js'
+import type { Era } from '../hub/model.js'
+import type { PairStepKey } from '../verdict/overall.js'
+
+/** Outcome of one step: `unknown` when the step was never reached. */
+export interface StepRecord {
+  status: LineStatus
+  /** Wall time of the step in seconds; null when it did not run. */
+  seconds: number | null
+  /** Why the step failed (or why it is unknown, e.g. "cancelled"); plain text from the Hub is allowed. */
+  reason?: string
+}
+
+export type PrecheckOutcome =
+  | { passed: true }
+  | { passed: false; reason: string; cause: 'unknown-node' | 'no-registry' | 'offline' | 'not-compute' }
+
+export interface PairRecord {
+  /** Compute node name as configured. */
+  node: string
+  /** Hub node id, when the Hub knows the name. */
+  nodeId: string | null
+  precheck: PrecheckOutcome
+  /** Analysis created for this pair, if any. */
+  analysisId: string | null
+  /** `upload`, `distribute`, `execute`, `results`, `latency`. */
+  steps: Record<PairStepKey, StepRecord>
+  /** First step that failed, if any. */
+  failedStep: PairStepKey | null
+  /** Seconds from the pair's start to a verified result; null unless results passed. */
+  latencySeconds: number | null
+  /** Whether the analysis was deleted, kept for inspection, or never created. */
+  cleanup: 'deleted' | 'kept' | 'none' | 'delete-failed'
+  startedAt: number | null
+  endedAt: number | null
+  /** Buffered log lines of this pair, printed in one group when it settles. */
+  log: string[]
+}
+
+export interface RoundRecord {
+  /** Start of the round (ms since epoch); the history timestamp is this, at minute precision. */
+  startedAt: number
+  endedAt: number
+  hub: {
+    coreUrl: string
+    version: string | null
+    era: Era | null
+  }
+  login: StepRecord
+  /** Project setup after login (find/create project, stale clean-up, membership, master image). */
+  setup: StepRecord & {
+    projectId: string | null
+    projectName: string
+    masterImage: { id: string; virtualPath: string } | null
+    staleAnalysesDeleted: number
+  }
+  aggregator: { name: string; id: string | null }
+  /** One per configured compute node, in configuration order. */
+  pairs: PairRecord[]
+  /** How the Hub's `online` flag was used by the pre-check, in words, for the summary. */
+  onlineFlagNote: string | null
+  /** True when SIGINT/SIGTERM aborted the round; interrupted steps are `unknown` with reason "cancelled". */
+  cancelled: boolean
+  /** Non-fatal observations for the summary (e.g. "master image not set, using python/base"). */
+  notes: string[]
+}
