@@ -57,8 +57,13 @@ export interface RoundRecord {
     masterImage: { id: string; virtualPath: string } | null
     staleAnalysesDeleted: number
   }
-  aggregator: { name: string; id: string | null }
-  /** One per configured compute node, in configuration order. */
+  /** Null until login has listed the nodes and found the one configured aggregator. */
+  aggregator: { name: string; id: string } | null
+  /**
+   * One per configured node that is not the aggregator, in configuration order (names the
+   * Hub does not know included, with a failed pre-check). Empty when login or the node
+   * split failed; the verdict then marks every configured node from the settings.
+   */
   pairs: PairRecord[]
   /** How the Hub's `online` flag was used by the pre-check, in words, for the summary. */
   onlineFlagNote: string | null
