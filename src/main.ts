@@ -1,0 +1,144 @@
+// The action's main job: settings → round → verdicts → history → report → exit status.
+
+import * as core from '@actions/core'
+
+import { systemClock } from './clock.js'
+import { writeHistory, roundLines, type WrittenLog } from './history/write.js'
+import { HubClient } from './hub/client.js'
+import { readSettings, SettingsError, type Settings } from './inputs.js'
+import { buildAnnotations, emitAnnotations } from './report/annotations.js'
+import { failureMessage } from './report/exit.js'
+import { buildOutputs, buildReport, setOutputs } from './report/outputs.js'
+import { writeSummary } from './report/summary.js'
+import type { PairRecord, RoundRecord } from './round/record.js'
+import { runRound } from './round/round.js'
+import { mergeRound, pairPassed, type RoundVerdicts } from './verdict/merge.js'
+
+/** The signals a runner sends on cancellation or timeout (SIGINT first, SIGTERM 7.5 s later). */
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'] as const
+
+export async function run(): Promise<void> {
+  const settings = loadSettings()
+  if (settings === null) return
+
+  const controller = new AbortController()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) return
+    core.warning(`Received ${signal}; cancelling the round and writing what finished.`)
+    controller.abort(new Error(`cancelled by ${signal}`))
+  }
+  for (const signal of CANCEL_SIGNALS) process.on(signal, onSignal)
+
+  try {
+    await runHealthCheck(settings, controller.signal)
+  } catch (error) {
+    core.setFailed(error instanceof Error ? error.message : String(error))
+  } finally {
+    for (const signal of CANCEL_SIGNALS) process.off(signal, onSignal)
+  }
+}
+
+/** Reads the inputs; on invalid inputs reports each one, fails the step and returns null. */
+function loadSettings(): Settings | null {
+  try {
+    return readSettings()
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error
+    for (const problem of error.problems) core.error(problem, { title: 'Invalid input' })
+    core.setFailed(`The action's inputs are invalid (${error.problems.length} problems above); no round was run.`)
+    return null
+  }
+}
+
+async function runHealthCheck(settings: Settings, signal: AbortSignal): Promise<void> {
+  const record = await playRound(settings, signal)
+
+  const verdicts = mergeRound(record, settings.nodes)
+  const lines = roundLines(verdicts, record.startedAt)
+
+  await core.group('History', async () => {
+    const written = await writeHistory({
+      logDir: settings.logDir,
+      lines,
+      maxLines: settings.maxLogLines,
+      warning: (message) => core.warning(message, { title: 'History file' })
+    })
+    logWritten(written, lines)
+  })
+
+  // The commit of the history files and the status page goes here, before the report, so
+  // the summary can name the commit.
+
+  const report = buildReport(record, verdicts, { budgets: settings.budgets, latencyLimit: settings.latencyLimit })
+  setOutputs(buildOutputs(report))
+  await writeSummary(report)
+  emitAnnotations(buildAnnotations(verdicts))
+  logVerdicts(verdicts)
+
+  decideExitStatus(settings, record, verdicts)
+}
+
+async function playRound(settings: Settings, signal: AbortSignal): Promise<RoundRecord> {
+  const log = {
+    info: (message: string) => core.info(message),
+    debug: (message: string) => core.debug(message),
+    warning: (message: string) => core.warning(message)
+  }
+  const hub = new HubClient({
+    authUrl: settings.authUrl,
+    coreUrl: settings.coreUrl,
+    storageUrl: settings.storageUrl,
+    username: settings.username,
+    password: settings.password,
+    realm: settings.realm,
+    clock: systemClock,
+    log
+  })
+
+  return runRound({
+    hub,
+    settings,
+    clock: systemClock,
+    signal,
+    coreUrl: settings.coreUrl,
+    log,
+    onPhase: (phase, phaseLines) => {
+      printGroup(`Phase ${phase}`, phaseLines)
+    },
+    onPairSettled: (pair) => {
+      printGroup(`Pair with ${pair.node}: ${pairOutcome(pair)}`, pair.log)
+    }
+  })
+}
+
+/** Prints buffered lines as one group, so parallel pairs do not interleave. */
+function printGroup(title: string, lines: readonly string[]): void {
+  core.startGroup(title)
+  for (const line of lines) core.info(line)
+  core.endGroup()
+}
+
+function pairOutcome(pair: PairRecord): string {
+  if (!pair.precheck.passed) return `pre-check failed (${pair.precheck.cause})`
+  if (pairPassed(pair)) return pair.steps.latency.status === 'failed' ? 'passed, over the latency limit' : 'passed'
+  if (pair.failedStep !== null) return `failed at ${pair.failedStep}`
+  return 'unknown'
+}
+
+function logWritten(written: readonly WrittenLog[], lines: ReadonlyMap<string, string>): void {
+  for (const file of written) core.info(`${file.path}: ${lines.get(file.key)} (${file.lineCount} lines)`)
+}
+
+function logVerdicts(verdicts: RoundVerdicts): void {
+  core.info(`Overall status: ${verdicts.overall}`)
+}
+
+/** Fails the step for a misconfiguration always, and for an unhealthy Hub as `fail-on` says. */
+function decideExitStatus(settings: Settings, record: RoundRecord, verdicts: RoundVerdicts): void {
+  if (record.misconfiguration) {
+    core.setFailed(`The configured nodes cannot form a round: ${record.misconfiguration}. Fix the 'nodes' input.`)
+    return
+  }
+  const message = failureMessage(settings.failOn, verdicts.overall)
+  if (message !== null) core.setFailed(message)
+}
