@@ -1,0 +1,55 @@
+// Loading of logs, status.json and messages.json. Every request bypasses caches (GitHub
+// Pages serves files with a 10-minute max-age) and every failure becomes a result with a
+// readable problem instead of an exception, so one bad file never stops the page.
+
+const TIMEOUT_MS = 20000
+
+/** Adds a cache-busting query parameter to a URL relative to the page. */
+export function freshUrl(url, now = Date.now()) {
+  const absolute = new URL(url, document.baseURI)
+  absolute.searchParams.set('t', String(now))
+  return absolute.href
+}
+
+/** Fetches a text file: {text} on success, {problem, missing} on any failure. */
+export async function fetchText(url) {
+  let response
+  try {
+    response = await fetch(freshUrl(url), { cache: 'no-store', signal: AbortSignal.timeout(TIMEOUT_MS) })
+  } catch (error) {
+    const reason = error && error.name === 'TimeoutError' ? `timed out after ${TIMEOUT_MS / 1000} s` : 'network error'
+    return { problem: `Could not load ${url}: ${reason}.`, missing: false }
+  }
+  if (response.status === 404) return { problem: `${url} was not found (HTTP 404).`, missing: true }
+  if (!response.ok) return { problem: `Could not load ${url}: HTTP ${response.status}.`, missing: false }
+  try {
+    return { text: await response.text() }
+  } catch {
+    return { problem: `Could not read ${url}: the connection broke off.`, missing: false }
+  }
+}
+
+/** Fetches and parses a JSON file: {data} or {problem, missing}. */
+export async function fetchJson(url) {
+  const result = await fetchText(url)
+  if (result.problem) return result
+  try {
+    return { data: JSON.parse(result.text) }
+  } catch (error) {
+    return { problem: `${url} is not valid JSON (${error.message}).`, missing: false }
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` running at once; `onResult` sees each as it ends. */
+export async function forEachLimited(items, limit, task, onResult) {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]
+      onResult(item, await task(item))
+    }
+  }
+  const workers = []
+  for (let index = 0; index < Math.max(1, Math.min(limit, items.length)); index++) workers.push(worker())
+  await Promise.all(workers)
+}

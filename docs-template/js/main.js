@@ -1,0 +1,211 @@
+// Entry point: loads the settings, status.json, messages and logs, then renders the overall
+// status and the cards. A refresh starts a new generation; results of an older generation
+// that arrive late are dropped.
+
+import config from '../config.js'
+import { fetchJson, fetchText, forEachLimited } from './fetch.js'
+import { activeMessages, renderMessages, safeUrl } from './messages.js'
+import { createCard, renderCard } from './render.js'
+import { formatUtc, latestEntry, nodeKey, pageStatus, parseLog, VIEWS } from './rules.js'
+import { initTheme } from './theme.js'
+import { initTooltips } from './tooltip.js'
+
+const MINUTE_MS = 60000
+
+const OVERALL_TEXT = {
+  operational: 'All systems operational',
+  degraded: 'Degraded performance',
+  partial_outage: 'Partial outage',
+  major_outage: 'Major outage',
+  no_data: 'No data'
+}
+
+const state = {
+  view: VIEWS[config.defaultView] ? config.defaultView : '7d',
+  generation: 0,
+  logs: new Map(),
+  cards: new Map(),
+  nodes: [],
+  aggregator: config.aggregator || null,
+  affected: new Set(),
+  settled: false
+}
+
+const $ = (id) => document.getElementById(id)
+
+/** Node names and aggregator: config.nodes wins, else status.json, else none (with a problem shown). */
+function nodeList(status) {
+  if (Array.isArray(config.nodes)) return { nodes: config.nodes.map(String), aggregator: config.aggregator || null, problem: null }
+  if (status.data && Array.isArray(status.data.components)) {
+    const nodes = status.data.components.filter((component) => component && component.group === 'nodes' && typeof component.name === 'string').map((component) => component.name)
+    const aggregator = typeof status.data.aggregator === 'string' ? status.data.aggregator : config.aggregator || null
+    return { nodes, aggregator, problem: null }
+  }
+  const reason = status.problem || 'status.json has no "components" list.'
+  return { nodes: [], aggregator: config.aggregator || null, problem: `Node cards are missing: ${reason} Set "nodes" in config.js to list them.` }
+}
+
+function ensureCards(nodes) {
+  const wanted = [
+    ...config.steps.map((step) => ({ key: step.key, title: step.label, subtitle: '', container: $('steps') })),
+    ...nodes.map((node) => ({
+      key: nodeKey(node),
+      title: (config.nodeLabels && config.nodeLabels[node]) || node,
+      subtitle: node === state.aggregator ? 'aggregator' : 'compute node',
+      container: $('nodes')
+    }))
+  ]
+  const keep = new Set(wanted.map((card) => card.key))
+  for (const [key, card] of state.cards) {
+    if (!keep.has(key)) {
+      card.remove()
+      state.cards.delete(key)
+    }
+  }
+  const consoleUrl = config.consoleUrl ? safeUrl(config.consoleUrl) : null
+  for (const { key, title, subtitle, container } of wanted) {
+    if (!state.cards.has(key)) {
+      const card = createCard(key, title, subtitle, consoleUrl)
+      state.cards.set(key, card)
+      container.append(card)
+    }
+  }
+  $('node-section').hidden = nodes.length === 0
+}
+
+function renderOne(key, now) {
+  const card = state.cards.get(key)
+  if (!card) return
+  const maintenance = state.affected.has(key) || state.affected.has(key.replace(/^node_/, ''))
+  renderCard(card, state.logs.get(key), { view: state.view, now, thresholds: config.thresholds, maintenance })
+}
+
+function renderOverall(now) {
+  const badge = $('overall-badge')
+  if (!state.settled) {
+    badge.dataset.status = 'loading'
+    $('overall-text').textContent = 'Loading…'
+    return
+  }
+
+  const entriesByKey = new Map()
+  for (const [key, log] of state.logs) entriesByKey.set(key, log.entries || [])
+  const status = pageStatus(entriesByKey, state.nodes, state.aggregator, now, config.thresholds.lookbackMinutes)
+  badge.dataset.status = status
+  $('overall-text').textContent = OVERALL_TEXT[status]
+
+  let newest = null
+  for (const entries of entriesByKey.values()) {
+    const latest = latestEntry(entries, now)
+    if (latest && (newest === null || latest.time > newest)) newest = latest
+  }
+  $('last-run').textContent =
+    (newest === null ? 'No health check run logged yet.' : `Latest run: ${formatUtc(newest.time)} UTC.`) +
+    ` Page updated ${formatUtc(now)} UTC.`
+
+  const stale = $('stale')
+  const limitMinutes = 2 * config.expectedIntervalMinutes
+  if (newest !== null && now - newest.time > limitMinutes * MINUTE_MS) {
+    const age = Math.round((now - newest.time) / MINUTE_MS)
+    stale.textContent =
+      `Stale data: the newest result is ${age} minutes old, but runs are expected every ${config.expectedIntervalMinutes} minutes. ` +
+      'The scheduled workflow may be late, disabled or failing to commit.'
+    stale.hidden = false
+  } else stale.hidden = true
+}
+
+function renderAll() {
+  const now = Date.now()
+  $('window-label').textContent = VIEWS[state.view].label
+  for (const key of state.cards.keys()) renderOne(key, now)
+  renderOverall(now)
+}
+
+function showPageProblems(problems) {
+  const list = $('page-problems')
+  list.replaceChildren(...problems.map((text) => Object.assign(document.createElement('li'), { textContent: text })))
+  list.hidden = problems.length === 0
+}
+
+async function refresh() {
+  const generation = ++state.generation
+  const statusPromise = config.statusUrl ? fetchJson(config.statusUrl) : Promise.resolve({ problem: 'statusUrl is empty in config.js.' })
+  const messagesPromise = config.messagesUrl ? fetchJson(config.messagesUrl) : Promise.resolve({ data: [] })
+  const [status, messagesResult] = await Promise.all([statusPromise, messagesPromise])
+  if (generation !== state.generation) return
+
+  const problems = []
+  const now = Date.now()
+  if (messagesResult.problem && !messagesResult.missing) problems.push(messagesResult.problem)
+  const messages = activeMessages(messagesResult.problem ? [] : messagesResult.data, now)
+  problems.push(...messages.problems)
+  state.affected = messages.affected
+  renderMessages($('messages'), messages.messages, formatUtc)
+
+  const nodes = nodeList(status)
+  if (nodes.problem) problems.push(nodes.problem)
+  showPageProblems(problems)
+  state.nodes = nodes.nodes
+  state.aggregator = nodes.aggregator
+  ensureCards(state.nodes)
+
+  const keys = [...state.cards.keys()]
+  const fresh = new Map()
+  await forEachLimited(
+    keys,
+    config.maxParallelFetches,
+    async (key) => {
+      const result = await fetchText(`${config.logBaseUrl}${key}_report.log`)
+      return result.problem ? { entries: [], invalid: [], problem: result.problem, missing: result.missing } : parseLog(result.text)
+    },
+    (key, log) => {
+      if (generation !== state.generation) return
+      fresh.set(key, log)
+      state.logs.set(key, log)
+      renderOne(key, Date.now())
+    }
+  )
+  if (generation !== state.generation) return
+
+  state.logs = fresh
+  state.settled = true
+  renderAll()
+  document.body.dataset.ready = String(generation)
+}
+
+function init() {
+  document.title = config.title
+  $('title').textContent = config.title
+  if (config.environment) {
+    $('environment').textContent = config.environment
+    $('environment').hidden = false
+  }
+  initTheme($('theme-toggle'))
+  initTooltips(document.body, $('tooltip'))
+
+  for (const button of document.querySelectorAll('#views button')) {
+    button.setAttribute('aria-pressed', String(button.dataset.view === state.view))
+    button.addEventListener('click', () => {
+      state.view = button.dataset.view
+      for (const other of document.querySelectorAll('#views button')) other.setAttribute('aria-pressed', String(other === button))
+      renderAll()
+    })
+  }
+
+  const autoRefresh = $('auto-refresh')
+  autoRefresh.checked = config.refreshSeconds > 0
+  autoRefresh.disabled = !(config.refreshSeconds > 0)
+  if (config.refreshSeconds > 0) {
+    setInterval(() => {
+      if (autoRefresh.checked && !document.hidden) refresh()
+    }, config.refreshSeconds * 1000)
+  }
+  autoRefresh.addEventListener('change', () => {
+    if (autoRefresh.checked) refresh()
+  })
+
+  renderAll()
+  refresh()
+}
+
+init()
