@@ -23,6 +23,8 @@ export class HubError extends Error {
       method?: string
       path?: string
       retryAfterMs?: number
+      /** Attempts made before giving up, retries included. */
+      attempts?: number
       cause?: unknown
     } = {}
   ) {
