@@ -36,6 +36,8 @@ export interface PairRecord {
   cleanup: 'deleted' | 'kept' | 'none' | 'delete-failed'
   startedAt: number | null
   endedAt: number | null
+  /** Hub polls this pair made while waiting (buckets, build, distribution, execution, results). */
+  polls?: number
   /** Buffered log lines of this pair, printed in one group when it settles. */
   log: string[]
 }
@@ -67,6 +69,12 @@ export interface RoundRecord {
   pairs: PairRecord[]
   /** How the Hub's `online` flag was used by the pre-check, in words, for the summary. */
   onlineFlagNote: string | null
+  /**
+   * Why the configured nodes cannot form a round (no aggregator among them, more than one,
+   * or no compute node); null otherwise. Set together with a failed `setup`; the action
+   * treats it as a configuration error rather than a Hub outage.
+   */
+  misconfiguration?: string | null
   /** True when SIGINT/SIGTERM aborted the round; interrupted steps are `unknown` with reason "cancelled". */
   cancelled: boolean
   /** Non-fatal observations for the summary (e.g. "master image not set, using python/base"). */
