@@ -166,6 +166,17 @@ describe('HubClient lists', () => {
     expect(await client.findProject('missing')).toBeUndefined()
   })
 
+  it('names the request in protocol errors', async () => {
+    const { hub, client } = await setup('e4')
+    await client.login()
+    hub.faults.push({ method: 'GET', pathIncludes: '/core/analyses/a-1', times: 1, action: { status: 200, body: { data: { id: 'a-1' }, meta: {} } } })
+    const error = (await client.getAnalysis('a-1').catch((caught: unknown) => caught)) as HubError
+    expect(error.kind).toBe('protocol')
+    expect(error.message).toContain('GET /core/analyses/a-1')
+    expect(error.message).toContain('"projectId"')
+    expect(error.details.path).toBe('/core/analyses/a-1')
+  })
+
   it('maps external_id to bucketId', async () => {
     const { hub, client } = await setup('e3')
     hub.legacyBucketKey = true
@@ -288,6 +299,34 @@ describe('HubClient tokens', () => {
     await expect(client.listNodes()).resolves.toHaveLength(3)
     expect(hub.countRequests('POST', '/auth/token')).toBe(3)
     expect(hub.grants.map((grant) => grant.grantType)).toEqual(['password', 'password'])
+  })
+
+  it('renews on 400 blaming the JWT', async () => {
+    const { hub, client } = await setup('e3')
+    await client.login()
+    hub.faults.push({ method: 'GET', pathIncludes: '/core/nodes', times: 1, action: { status: 400, body: { code: 'invalid_token', message: 'The JWT is invalid.' } } })
+    await expect(client.listNodes()).resolves.toHaveLength(3)
+    expect(hub.grants.map((grant) => grant.grantType)).toEqual(['password', 'refresh_token'])
+  })
+
+  it('fails after a second rejection', async () => {
+    const { hub, client } = await setup('e4')
+    await client.login()
+    hub.faults.push({ method: 'GET', pathIncludes: '/core/nodes', times: 2, action: { status: 401, body: { code: 'invalid_token', message: 'The JWT is invalid.' } } })
+    const error = (await client.listNodes().catch((caught: unknown) => caught)) as HubError
+    expect(error.kind).toBe('auth')
+    expect(error.status).toBe(401)
+    expect(error.message).toContain('freshly renewed access token')
+    expect(hub.countRequests('GET', '/core/nodes')).toBe(2)
+  })
+
+  it('renews ahead of expiry', async () => {
+    const { hub, client, clock } = await setup('e4')
+    await client.login()
+    clock.advance(850_000)
+    await client.listNodes()
+    expect(hub.grants.map((grant) => grant.grantType)).toEqual(['password', 'refresh_token'])
+    expect(hub.countRequests('GET', '/core/nodes')).toBe(1)
   })
 
   it('shares one login among concurrent callers', async () => {

@@ -10,7 +10,7 @@ export type StubEra = 'e3' | 'e4'
 
 export interface StubFault {
   method?: string
-  /** Matched against the path after the service prefix, for example `/analyses/`. */
+  /** Substring of the request path, service prefix included, for example `/core/analyses/`. */
   pathIncludes: string
   /** How many matching requests the fault hits before it wears off. */
   times: number
@@ -125,7 +125,7 @@ export class StubHub {
     this.validTokens.clear()
   }
 
-  /** Every bearer token and refresh token the stub has issued. */
+  /** Returns every bearer token and refresh token the stub has issued. */
   issuedSecrets(): string[] {
     return [...this.validTokens, ...this.refreshTokens.keys()]
   }

@@ -27,7 +27,7 @@ interface RefreshToken {
 /** Renew once fewer than this many milliseconds remain (capped at a quarter of a short token's lifetime). */
 const RENEW_MARGIN_MS = 60_000
 
-/** Lifetime assumed when Authup omits `expires_in`; current Authup issues 900 s tokens by default. */
+/** Lifetime assumed when Authup omits `expires_in`: the default of Authup 1.0.0-beta.52 and later. */
 const DEFAULT_LIFETIME_S = 900
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -99,7 +99,7 @@ export class TokenSession {
   }
 
   private needsRenewal(token: AccessToken): boolean {
-    // A short-lived token (a test Hub may issue 10 s tokens) would otherwise be renewed on every call.
+    // Without the cap, a token shorter than the margin (a time-scaled simulator issues such) would be renewed on every call.
     const margin = Math.min(RENEW_MARGIN_MS, token.lifetimeMs / 4)
     return token.expiresAt - this.transport.options.clock.now() < margin
   }
@@ -180,7 +180,7 @@ export class TokenSession {
     const record = payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>) : {}
     const accessToken = record.access_token
     if (typeof accessToken !== 'string' || accessToken === '') {
-      throw new HubError('protocol', `The auth service at ${this.credentials.authUrl} answered the token request without an access_token`)
+      throw new HubError('protocol', `The auth service at ${this.credentials.authUrl} returned a token response without an access_token`)
     }
     this.transport.redactor.add(accessToken)
 
@@ -198,7 +198,7 @@ export class TokenSession {
     }
   }
 
-  /** Maps a failed token request to an error that says what to do about it. */
+  /** Maps a failed token request to an error that names the cause and the fix. */
   private loginError(error: unknown): unknown {
     if (!(error instanceof HubError)) {
       return error
@@ -232,7 +232,7 @@ function withBearer(request: HubRequest, token: string): HubRequest {
   return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } }
 }
 
-/** A 401, or a 400/500 whose message blames the JWT or token: the Hub maps these inconsistently. */
+/** Detects a rejected bearer token: a 401, or a 400/500 whose message blames the JWT or token, because Hub versions map it differently. */
 export function isTokenRejection(error: unknown): error is HubError {
   if (!(error instanceof HubError) || error.kind !== 'http') {
     return false

@@ -42,7 +42,7 @@ export interface HubClientOptions {
   maxRequestsPerMinute?: number
   /** Attempts per request including the first (default 4), and the backoff bounds in milliseconds. */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxRetryAfterMs?: number }
-  /** Extra attempts when GET analysis answers 404 (default 5), `notFoundGapMs` apart (default 2000). */
+  /** Extra attempts when GET analysis returns 404 (default 5), `notFoundGapMs` apart (default 2000). */
   notFoundRetries?: number
   notFoundGapMs?: number
   log?: HubLogger

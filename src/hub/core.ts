@@ -29,11 +29,11 @@ import type {
 } from './model.js'
 import { PAGE_LIMIT, buildQuery, decodeList, decodeRecord, encodeBody, matchesFilter, type FilterValue, type ListQuery } from './wire.js'
 
-/** What the core and storage services share: the request layer, the token and the era. */
+/** Shared state of the core and storage services: the request layer, the token session and the era. */
 export interface ServiceContext {
   transport: Transport
   session: TokenSession
-  /** Resolves the wire era, probing the version first if nobody has yet. */
+  /** Resolves the wire era, probing the version on first use. */
   era(signal?: AbortSignal): Promise<Era>
 }
 
@@ -80,6 +80,7 @@ export class CoreService {
       if (!(error instanceof HubError) || error.status !== 409) {
         throw error
       }
+      this.context.transport.log('debug', `Node ${nodeId} is already in project ${projectId} (409); reading the existing project-node`)
       const existing = await this.list('listProjectNodes', 'project-nodes', { filter: { projectId, nodeId } }, toProjectNode, options)
       if (existing[0] === undefined) {
         throw error
@@ -98,7 +99,7 @@ export class CoreService {
 
   createAnalysis(input: { projectId: string; name: string; masterImageId: string | null }, options?: CallOptions): Promise<Analysis> {
     const body: Row = { projectId: input.projectId, name: input.name }
-    // Without an image id the Hub takes the project's image, which is what a null asks for.
+    // Without an image id the Hub assigns the project's image, which is what null requests.
     if (input.masterImageId !== null) {
       body.masterImageId = input.masterImageId
     }
@@ -106,19 +107,17 @@ export class CoreService {
   }
 
   async getAnalysis(id: string, options?: CallOptions): Promise<Analysis> {
-    const response = await this.send(
-      {
-        operation: 'getAnalysis',
-        method: 'GET',
-        url: joinUrl(this.options.baseUrl, `analyses/${encodeURIComponent(id)}`),
-        retryClass: 'idempotent',
-        notFoundRetries: this.options.notFoundRetries,
-        notFoundGapMs: this.options.notFoundGapMs,
-        signal: options?.signal
-      },
-      options
-    )
-    return toAnalysis(decodeRecord(response, 'an analysis'))
+    const request: HubRequest = {
+      operation: 'getAnalysis',
+      method: 'GET',
+      url: joinUrl(this.options.baseUrl, `analyses/${encodeURIComponent(id)}`),
+      retryClass: 'idempotent',
+      notFoundRetries: this.options.notFoundRetries,
+      notFoundGapMs: this.options.notFoundGapMs,
+      signal: options?.signal
+    }
+    const response = await this.send(request, options)
+    return this.context.transport.decode(request, () => toAnalysis(decodeRecord(response, 'an analysis')))
   }
 
   async deleteAnalysis(id: string, options?: CallOptions): Promise<void> {
@@ -134,8 +133,8 @@ export class CoreService {
   }
 
   /**
-   * Adds a node to an analysis. Hub 0.10.1 and later answer 201 with the existing row for a
-   * duplicate; older Hubs answer 409, after which the existing row is looked up.
+   * Adds a node to an analysis. Hub 0.10.1 and later return 201 with the existing row for a
+   * duplicate. Older Hubs return 409, and then the existing row is looked up.
    */
   async addAnalysisNode(analysisId: string, nodeId: string, options?: CallOptions): Promise<AnalysisNode> {
     try {
@@ -144,6 +143,7 @@ export class CoreService {
       if (!(error instanceof HubError) || error.status !== 409) {
         throw error
       }
+      this.context.transport.log('debug', `Node ${nodeId} is already in analysis ${analysisId} (409); reading the existing analysis-node`)
       const existing = await this.list('listAnalysisNodes', 'analysis-nodes', { filter: { analysisId, nodeId } }, toAnalysisNode, options)
       if (existing[0] === undefined) {
         throw error
@@ -195,12 +195,13 @@ export class CoreService {
 
       const url = joinUrl(this.options.baseUrl, path)
       url.search = buildQuery({ ...query, limit: PAGE_LIMIT, offset }, era)
-      const body = await this.send({ operation, method: 'GET', url, retryClass: 'idempotent', signal: options?.signal }, options)
-      const { rows, total } = decodeList(body, path)
+      const request: HubRequest = { operation, method: 'GET', url, retryClass: 'idempotent', signal: options?.signal }
+      const body = await this.send(request, options)
+      const { rows, total } = this.context.transport.decode(request, () => decodeList(body, path))
 
       for (const row of rows) {
         if (matchesFilter(row, query.filter)) {
-          matches.push(convert(row))
+          matches.push(this.context.transport.decode(request, () => convert(row)))
         } else {
           dropped += 1
         }
@@ -228,19 +229,17 @@ export class CoreService {
     options: CallOptions | undefined
   ): Promise<T> {
     const era = await this.context.era(options?.signal)
-    const response = await this.send(
-      {
-        operation,
-        method,
-        url: joinUrl(this.options.baseUrl, path),
-        headers: { 'content-type': 'application/json' },
-        body: encodeBody(body, era),
-        retryClass: 'write',
-        signal: options?.signal
-      },
-      options
-    )
-    return convert(decodeRecord(response, path))
+    const request: HubRequest = {
+      operation,
+      method,
+      url: joinUrl(this.options.baseUrl, path),
+      headers: { 'content-type': 'application/json' },
+      body: encodeBody(body, era),
+      retryClass: 'write',
+      signal: options?.signal
+    }
+    const response = await this.send(request, options)
+    return this.context.transport.decode(request, () => convert(decodeRecord(response, `the ${operation} result`)))
   }
 
   /** DELETE is idempotent, so a 404 after an earlier attempt that may have landed counts as done. */

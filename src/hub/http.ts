@@ -1,5 +1,5 @@
 // Shared request layer for the three Hub services: URL joining, timeouts, pacing, the retry
-// policy, error decoding and secret redaction. It knows nothing of eras or entities.
+// policy, error decoding and secret redaction. Eras and entities live in wire.ts and entities.ts.
 
 import type { Clock } from '../clock.js'
 import { HubError, type HubErrorKind } from './errors.js'
@@ -188,7 +188,7 @@ class Semaphore {
 }
 
 /**
- * Token bucket on the injected clock. The bucket holds one second's worth of requests, so a
+ * Token bucket on the injected clock. The bucket contains one second's worth of requests, so a
  * burst cannot exceed the per-minute rate by more than that.
  */
 class TokenBucket {
@@ -302,6 +302,18 @@ export class Transport {
       throw this.toHubError(cause, request, hubResponse.signal)
     } finally {
       hubResponse.release()
+    }
+  }
+
+  /** Runs `decode` on a response body and names the request in any protocol error it raises. */
+  decode<T>(request: HubRequest, decode: () => T): T {
+    try {
+      return decode()
+    } catch (cause) {
+      if (cause instanceof HubError && cause.kind === 'protocol' && cause.details.path === undefined) {
+        throw this.error('protocol', `${this.describe(request)}: ${cause.message}`, request, { cause })
+      }
+      throw cause
     }
   }
 

@@ -28,7 +28,7 @@ export class StorageService {
     form.append('file', new Blob([new Uint8Array(content)]), fileName)
 
     const transport = this.context.transport
-    const response = await this.context.session.send({
+    const request: HubRequest = {
       operation: 'uploadFile',
       method: 'POST',
       url: joinUrl(this.baseUrl, `buckets/${encodeURIComponent(bucketId)}/upload`),
@@ -36,9 +36,9 @@ export class StorageService {
       body: form,
       retryClass: 'write',
       signal: options?.signal
-    })
-    const { rows } = decodeList(await transport.readJson(response), 'uploaded bucket files')
-    return rows.map(toBucketFile)
+    }
+    const body = await transport.readJson(await this.context.session.send(request))
+    return transport.decode(request, () => decodeList(body, 'uploaded bucket files').rows.map(toBucketFile))
   }
 
   /**

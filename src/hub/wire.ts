@@ -68,13 +68,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Returns the entity of a single-record response with camelCase keys. An object with both
  * `data` and `meta` is an E4 envelope; anything else is a bare E3 record.
  */
-export function decodeRecord(body: unknown, what: string): Record<string, unknown> {
+export function decodeRecord(body: unknown, entityLabel: string): Record<string, unknown> {
   let entity = body
   if (isRecord(body) && 'data' in body && 'meta' in body) {
     entity = body.data
   }
   if (!isRecord(entity)) {
-    throw new HubError('protocol', `Expected ${what} as a JSON object, got ${describeValue(entity)}`)
+    throw new HubError('protocol', `Expected ${entityLabel} as a JSON object, got ${describeValue(entity)}`)
   }
   return toCamelKeys(entity) as Record<string, unknown>
 }
@@ -86,15 +86,15 @@ export interface ListPage {
 }
 
 /** Returns the rows of a list envelope `{data: [...], meta: {total}}` with camelCase keys. */
-export function decodeList(body: unknown, what: string): ListPage {
+export function decodeList(body: unknown, entityLabel: string): ListPage {
   if (!isRecord(body) || !Array.isArray(body.data)) {
-    throw new HubError('protocol', `Expected a list of ${what} as {data: [...], meta}, got ${describeValue(body)}`)
+    throw new HubError('protocol', `Expected a list of ${entityLabel} as {data: [...], meta}, got ${describeValue(body)}`)
   }
 
   const rows: Record<string, unknown>[] = []
   for (const item of body.data) {
     if (!isRecord(item)) {
-      throw new HubError('protocol', `Expected every ${what} list entry to be an object, got ${describeValue(item)}`)
+      throw new HubError('protocol', `Expected every ${entityLabel} list entry to be an object, got ${describeValue(item)}`)
     }
     rows.push(toCamelKeys(item) as Record<string, unknown>)
   }
@@ -144,7 +144,7 @@ export function buildQuery(query: ListQuery, era: Era): string {
   return params.toString()
 }
 
-/** Whether a camelCase row matches every equality filter; the server may have ignored them. */
+/** Tests a camelCase row against every equality filter, because the server may have ignored them. */
 export function matchesFilter(row: Record<string, unknown>, filter: Record<string, FilterValue> | undefined): boolean {
   for (const [field, expected] of Object.entries(filter ?? {})) {
     const actual = row[field]
