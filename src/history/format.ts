@@ -37,7 +37,13 @@ export function parseLine(line: string): HistoryEntry | undefined {
   if (!match) return undefined
   const [, year, month, day, hour, minute, status, seconds] = match
   const timestamp = new Date(Date.UTC(+year!, +month! - 1, +day!, +hour!, +minute!))
-  if (Number.isNaN(timestamp.getTime()) || timestamp.getUTCDate() !== +day!) return undefined
+  // Date.UTC rolls over out-of-range fields (month 13, minute 60), so compare them back.
+  const rolledOver =
+    timestamp.getUTCMonth() !== +month! - 1 ||
+    timestamp.getUTCDate() !== +day! ||
+    timestamp.getUTCHours() !== +hour! ||
+    timestamp.getUTCMinutes() !== +minute!
+  if (Number.isNaN(timestamp.getTime()) || rolledOver) return undefined
   return {
     timestamp,
     status: status === 'success' ? 'success' : status === 'failed' || status === 'failure' ? 'failed' : 'unknown',
