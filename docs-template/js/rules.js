@@ -17,7 +17,9 @@ export function parseLine(line) {
   if (!match) return null
   const [, year, month, day, hour, minute, status, seconds] = match
   const time = Date.UTC(+year, +month - 1, +day, +hour, +minute)
-  if (Number.isNaN(time) || new Date(time).getUTCDate() !== +day) return null
+  // Date.UTC rolls over out-of-range fields (month 13, minute 60), so compare them back.
+  const date = new Date(time)
+  if (date.getUTCMonth() !== +month - 1 || date.getUTCDate() !== +day || date.getUTCHours() !== +hour || date.getUTCMinutes() !== +minute) return null
   return {
     time,
     status: status === 'success' ? 'success' : status === 'failed' || status === 'failure' ? 'failed' : 'unknown',
