@@ -1,5 +1,5 @@
 // Builds the validated Settings from the action's inputs. This is the only module that
-// calls core.getInput; everything later reads the Settings object.
+// calls core.getInput, and later code reads only the Settings object.
 
 import * as core from '@actions/core'
 import { readFileSync, statSync } from 'node:fs'
@@ -67,7 +67,7 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'fail-on': 'never'
 }
 
-/** Largest analysis script the action uploads; the Hub stores it as one bucket file. */
+/** Maximum size of the analysis script in bytes, a sanity limit of this action rather than a Hub limit. */
 const MAX_SCRIPT_BYTES = 1024 * 1024
 
 /** Characters allowed in a node name, which also becomes part of a history file name. */
@@ -83,11 +83,11 @@ export class SettingsError extends Error {
 }
 
 export interface ReadSettingsOptions {
-  /** Reads one raw input; defaults to core.getInput without trimming. */
+  /** Reader of one raw input, by default core.getInput without trimming. */
   getInput?: (name: string) => string
   /** Defaults to GITHUB_WORKSPACE, else the working directory. */
   workspace?: string
-  /** Folder of the bundled analysis script; defaults to `../flame_checks` next to this module's folder. */
+  /** Folder of the bundled analysis script, by default `../flame_checks` relative to this module's folder. */
   bundledScriptDir?: string
 }
 
@@ -174,7 +174,7 @@ function emptySecretMessage(name: string, secret: string): string {
   )
 }
 
-/** Parses a service URL and drops trailing slashes; a path prefix is kept. */
+/** Parses a service URL and drops trailing slashes but keeps a path prefix. */
 function parseUrl(name: string, raw: string, example: string, problems: string[]): string {
   if (raw === '') {
     problems.push(`Input '${name}' is empty. Set it to the Hub service URL, e.g. ${example}.`)
@@ -245,7 +245,7 @@ function parseProject(raw: string, problems: string[]): string {
   return raw
 }
 
-/** Parses a positive, finite number of seconds; fractions are allowed. */
+/** Parses a positive, finite number of seconds, fractions included. */
 function parseSeconds(name: string, raw: string, problems: string[]): number {
   const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN
   if (!Number.isFinite(value) || value <= 0) {

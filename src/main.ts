@@ -38,7 +38,7 @@ export async function run(): Promise<void> {
   }
 }
 
-/** Reads the inputs; on invalid inputs reports each one, fails the step and returns null. */
+/** Reads the inputs. On invalid inputs it reports each one, fails the step and returns null. */
 function loadSettings(): Settings | null {
   try {
     return readSettings()
@@ -51,20 +51,18 @@ function loadSettings(): Settings | null {
 }
 
 async function runHealthCheck(settings: Settings, signal: AbortSignal): Promise<void> {
+  core.info(
+    `Checking the Hub at ${settings.coreUrl} with the nodes ${settings.nodes.join(', ')} in project ` +
+      `'${settings.project}'.`
+  )
   const record = await playRound(settings, signal)
 
   const verdicts = mergeRound(record, settings.nodes)
   const lines = roundLines(verdicts, record.startedAt)
 
-  await core.group('History', async () => {
-    const written = await writeHistory({
-      logDir: settings.logDir,
-      lines,
-      maxLines: settings.maxLogLines,
-      warning: (message) => core.warning(message, { title: 'History file' })
-    })
-    logWritten(written, lines)
-  })
+  // A history file that cannot be written must not hide the round's result, so the report
+  // still follows and the step fails at the end.
+  const historyError = await core.group('History', () => writeRoundHistory(settings, lines))
 
   // The commit of the history files and the status page goes here, before the report, so
   // the summary can name the commit.
@@ -75,6 +73,10 @@ async function runHealthCheck(settings: Settings, signal: AbortSignal): Promise<
   emitAnnotations(buildAnnotations(verdicts))
   logVerdicts(verdicts)
 
+  if (historyError !== null) {
+    core.setFailed(`The history files in ${settings.logDirRelative} were not written: ${historyError.message}`)
+    return
+  }
   decideExitStatus(settings, record, verdicts)
 }
 
@@ -111,6 +113,24 @@ async function playRound(settings: Settings, signal: AbortSignal): Promise<Round
   })
 }
 
+/** Writes the round's lines into the workspace; returns the error instead of throwing it. */
+async function writeRoundHistory(settings: Settings, lines: ReadonlyMap<string, string>): Promise<Error | null> {
+  try {
+    const written = await writeHistory({
+      logDir: settings.logDir,
+      lines,
+      maxLines: settings.maxLogLines,
+      warning: (message) => core.warning(message, { title: 'History file' })
+    })
+    logWritten(written, lines)
+    return null
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error(String(error))
+    core.error(failure.message, { title: 'History not written' })
+    return failure
+  }
+}
+
 /** Prints buffered lines as one group, so parallel pairs do not interleave. */
 function printGroup(title: string, lines: readonly string[]): void {
   core.startGroup(title)
@@ -133,7 +153,7 @@ function logVerdicts(verdicts: RoundVerdicts): void {
   core.info(`Overall status: ${verdicts.overall}`)
 }
 
-/** Fails the step for a misconfiguration always, and for an unhealthy Hub as `fail-on` says. */
+/** Fails the step on a misconfiguration, and on an unhealthy Hub when the `fail-on` input asks for it. */
 function decideExitStatus(settings: Settings, record: RoundRecord, verdicts: RoundVerdicts): void {
   if (record.misconfiguration) {
     core.setFailed(`The configured nodes cannot form a round: ${record.misconfiguration}. Fix the 'nodes' input.`)

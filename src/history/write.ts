@@ -12,7 +12,7 @@ import { appendLines, formatLine, parseLog } from './format.js'
 /** Invalid lines reported per file; the rest are only counted, so a broken file cannot flood the log. */
 const MAX_INVALID_WARNINGS = 3
 
-/** The history keys in file order: the six steps, then `node_<name>` per configured node. */
+/** Lists the history keys in file order: the six steps, then `node_<name>` per configured node. */
 export function historyKeys(nodeNames: readonly string[]): string[] {
   return [...STEP_KEYS, ...nodeNames.map((name) => `node_${name}`)]
 }
@@ -27,12 +27,12 @@ export function logPath(logDir: string, key: string): string {
   return path.join(logDir, logFileName(key))
 }
 
-/** The round's timestamp: its start, truncated to the minute (formatLine prints minutes only). */
+/** Truncates the round's start to the minute, the precision of the history timestamp. */
 export function roundTimestamp(startedAt: number): Date {
   return new Date(Math.floor(startedAt / 60_000) * 60_000)
 }
 
-/** One line per key (without newline), all with the same timestamp, in historyKeys() order. */
+/** Formats one line per key (without newline), all with the same timestamp, in historyKeys() order. */
 export function roundLines(verdicts: RoundVerdicts, startedAt: number): Map<string, string> {
   const timestamp = roundTimestamp(startedAt)
   const lines = new Map<string, string>()

@@ -16,8 +16,8 @@ export interface Annotation {
 }
 
 /**
- * One error per failed step and per failed node; a warning per unknown node and for a
- * latency over the limit (the round still passed then). Capped per level.
+ * Builds one error per failed step and per failed node, and a warning per unknown node and
+ * for a latency over the limit, because the pairs still passed then. Each level is capped.
  */
 export function buildAnnotations(verdicts: RoundVerdicts): Annotation[] {
   const annotations: Annotation[] = []

@@ -137,7 +137,7 @@ function formatSeconds(seconds: number | null): string {
   return seconds === null ? '–' : `${seconds.toFixed(2)} s`
 }
 
-/** A table row; each cell's text is escaped and its newlines become line breaks. */
+/** Renders a table row, escaping each cell's text and turning its newlines into line breaks. */
 function row(cells: string[]): string {
   const escaped = cells.map((cell) => `<td>${escapeHtml(cell).replace(/\n/g, '<br>')}</td>`)
   return `<tr>${escaped.join('')}</tr>`

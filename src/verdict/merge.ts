@@ -26,10 +26,10 @@ export type NodeRole = 'aggregator' | 'compute' | 'undetermined'
 
 export interface NodeVerdict {
   name: string
-  /** `undetermined` when the round ended before the Hub told which node is the aggregator. */
+  /** `undetermined` when the round ended before the node list showed which node is the aggregator. */
   role: NodeRole
   status: LineStatus
-  /** Compute node: its pair's latency; aggregator: the mean latency of the passed pairs. */
+  /** The pair's latency for a compute node, the mean latency of the passed pairs for the aggregator. */
   seconds: number | null
   reason: string | null
 }
@@ -50,9 +50,9 @@ const NODE_PHASES: readonly PairStepKey[] = ['distribute', 'execute', 'results']
  * Decides the verdicts of one round.
  * - A pair step is success if every pair that reached it passed, failed if any failed, and
  *   unknown if none reached it. A failed setup makes `upload` failed with the setup's reason.
- * - A compute node is success if its pair verified its results (a pair only over the latency
- *   limit still passed), failed if its pre-check failed or its pair failed at distribute,
- *   execute or results, and unknown otherwise (a Hub-side upload failure is not a node outage).
+ * - A compute node is success if its pair verified its results, even over the latency limit.
+ *   It is failed if its pre-check failed or its pair failed at distribute, execute or results.
+ *   Otherwise it is unknown, because a Hub-side upload failure is not a node outage.
  * - The aggregator is success if any pair passed, failed if none passed but some pair failed at
  *   a step that involves the nodes, and unknown if no pair got that far.
  */
@@ -80,7 +80,7 @@ export function mergeRound(record: RoundRecord, configuredNodes: readonly string
   return { steps, nodes, statuses, overall: overallStatus(statuses) }
 }
 
-/** Whether a pair verified its results; the latency step does not decide this. */
+/** Tells whether a pair verified its results. The latency step does not decide this. */
 export function pairPassed(pair: PairRecord): boolean {
   return pair.precheck.passed && pair.steps.results.status === 'success'
 }
@@ -155,7 +155,7 @@ function aggregatorVerdict(record: RoundRecord, name: string): NodeVerdict {
   return { name, role: 'aggregator', status: 'unknown', seconds: null, reason: roundStopReason(record) ?? 'no pair reached the nodes' }
 }
 
-/** Why the round ended before any pair ran, if it did. */
+/** Describes why the round ended before any pair ran, or returns null. */
 function roundStopReason(record: RoundRecord): string | null {
   if (record.cancelled && record.pairs.length === 0) return 'cancelled'
   if (record.login.status !== 'success') return `login ${record.login.status}: ${record.login.reason ?? 'no reason given'}`
