@@ -249,9 +249,10 @@ export async function verifyResults(ctx: PairContext, analysisId: string): Promi
   const result = await pollUntil(async () => {
     const buckets = await ctx.hub.listAnalysisBuckets(analysisId, { signal: ctx.signal })
     const resultBucket = buckets.find((bucket) => bucket.type === 'RESULT' && bucket.bucketId !== null)
-    if (resultBucket === undefined) return undefined
+    if (resultBucket === undefined || ctx.clock.now() >= deadline) return undefined
+    if (!observed.startsWith('RESULT bucket')) observed = `RESULT bucket ${resultBucket.bucketId} found`
 
-    const bytes = await download(ctx, resultBucket.bucketId!, maxBytes, deadline)
+    const bytes = await downloadResult(ctx, resultBucket.bucketId!, { maxBytes, deadline, observed })
     const files = await readTarFiles(bytes)
     if (files.length === 0) {
       observed = `RESULT bucket ${resultBucket.bucketId} is empty`
@@ -267,14 +268,24 @@ export async function verifyResults(ctx: PairContext, analysisId: string): Promi
   return result.value
 }
 
-/** A size-limit or deadline error of the download ends the step; other HubErrors are retried by the wait. */
-async function download(ctx: PairContext, bucketId: string, maxBytes: number, deadline: number): Promise<Uint8Array> {
+/**
+ * Download the RESULT bucket. Exceeding the size limit or the step's deadline ends the
+ * step; other HubErrors are left to the wait, which retries them until the deadline.
+ */
+async function downloadResult(
+  ctx: PairContext,
+  bucketId: string,
+  limits: { maxBytes: number; deadline: number; observed: string }
+): Promise<Uint8Array> {
   try {
-    return await ctx.hub.downloadBucket(bucketId, { signal: ctx.signal, maxBytes, deadline })
+    return await ctx.hub.downloadBucket(bucketId, { signal: ctx.signal, maxBytes: limits.maxBytes, deadline: limits.deadline })
   } catch (error) {
-    if (error instanceof HubError && (error.kind === 'protocol' || error.kind === 'timeout') && !ctx.signal?.aborted) {
-      throw new StepFailure(`download of RESULT bucket ${bucketId} failed: ${describeError(error)}`)
+    if (!(error instanceof HubError) || ctx.signal?.aborted) throw error
+    if (error.kind === 'timeout') {
+      const budget = ctx.settings.budgets.results
+      throw new StepFailure(`no result within ${budget} s (${limits.observed}; the last download timed out: ${describeError(error)})`)
     }
+    if (error.kind === 'protocol') throw new StepFailure(`download of RESULT bucket ${bucketId} failed: ${describeError(error)}`)
     throw error
   }
 }
