@@ -39,6 +39,7 @@ export interface HubApi {
   findProject(name: string, options?: CallOptions): Promise<Project | undefined>
   createProject(name: string, options?: CallOptions): Promise<Project>
   listProjectNodes(projectId: string, options?: CallOptions): Promise<ProjectNode[]>
+  /** Returns the existing project-node when the node is already in the project. */
   addProjectNode(projectId: string, nodeId: string, options?: CallOptions): Promise<ProjectNode>
   listMasterImages(options?: CallOptions): Promise<MasterImage[]>
 
@@ -53,6 +54,7 @@ export interface HubApi {
   sendCommand(id: string, command: AnalysisCommand, options?: CallOptions): Promise<Analysis>
 
   listAnalysisNodes(analysisId: string, options?: CallOptions): Promise<AnalysisNode[]>
+  /** Returns the existing analysis-node when the node is already in the analysis. */
   addAnalysisNode(analysisId: string, nodeId: string, options?: CallOptions): Promise<AnalysisNode>
   removeAnalysisNode(id: string, options?: CallOptions): Promise<void>
 

@@ -174,6 +174,7 @@ export class TokenSession {
       throw this.loginError(error)
     }
     this.store(payload, sentAt)
+    this.transport.log('debug', `Obtained an access token by ${grant} grant, valid for ${Math.round((this.accessToken?.lifetimeMs ?? 0) / 1000)} s`)
   }
 
   private store(payload: unknown, sentAt: number): void {
