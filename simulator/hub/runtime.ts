@@ -110,6 +110,11 @@ export class HubRuntime {
 
   /** Replaces the fault knobs and applies the ones that change the world at once (online, registries). */
   setFaults(faults: FaultSpec): void {
+    const unknown = Object.keys(faults.nodes ?? {}).filter((name) => this.world.nodeByName(name) === undefined)
+    if (unknown.length > 0) {
+      const known = [...this.world.nodes.values()].map((node) => node.name).join(', ')
+      throw new Error(`Unknown node "${unknown.join('", "')}" in the faults: the simulated nodes are ${known}.`)
+    }
     this.faults = faults
     for (const node of this.world.nodes.values()) {
       const knobs = this.nodeFaults(node)
