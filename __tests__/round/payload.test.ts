@@ -15,7 +15,7 @@ const okPayload = payloadJson({ 'agg-id': 'ok', 'node-id': 'ok' })
 const workDir = mkdtempSync(join(tmpdir(), 'round-payload-'))
 afterAll(() => rmSync(workDir, { recursive: true, force: true }))
 
-/** A tar written by node-tar's packer from real files. */
+/** Pack real files into a tar with node-tar's packer. */
 async function packFiles(files: Record<string, string>, options: { gzip?: boolean; links?: Record<string, string> } = {}): Promise<Buffer> {
   const dir = mkdtempSync(join(workDir, 'pack-'))
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)

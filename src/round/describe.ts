@@ -19,9 +19,9 @@ export function describeDistribution(analysis: Analysis): string {
 }
 
 /**
- * One clause per analysis-node, for example "default-1: approval approved, execution
- * started (progress 10), artifact tag set". A missing artifact tag means the distribution
- * never reached the node.
+ * Describe each analysis-node in one clause, for example "default-1: approval approved,
+ * execution started (progress 10), artifact tag set". A missing artifact tag means the
+ * distribution never reached the node.
  */
 export function describeAnalysisNodes(nodes: AnalysisNode[], nodeNames: ReadonlyMap<string, string>): string {
   if (nodes.length === 0) return 'the analysis has no analysis-nodes'

@@ -14,7 +14,7 @@ export function uniqueNames(names: string[]): string[] {
   return [...new Set(names)]
 }
 
-/** The Hub node with this exact name; a visible node wins over a hidden one of the same name. */
+/** Find the Hub node with this exact name, preferring a visible node over a hidden one of the same name. */
 export function findNode(hubNodes: HubNode[], name: string): HubNode | undefined {
   const matches = hubNodes.filter((node) => node.name === name)
   return matches.find((node) => !node.hidden) ?? matches[0]
@@ -56,7 +56,7 @@ export function splitNodes(configured: string[], hubNodes: HubNode[]): NodeSplit
 export interface OnlineFlagUse {
   /** Whether the pre-check requires `online: true`. */
   required: boolean
-  /** How the flag was used, in words, for the summary. */
+  /** Sentence for the summary about the flag's use. */
   note: string
 }
 

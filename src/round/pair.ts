@@ -19,7 +19,7 @@ export const CANCELLED = 'cancelled'
 
 export type PairRunContext = Omit<PairContext, 'log' | 'countPoll'>
 
-/** A pair record before its run: every step unknown, nothing created. */
+/** Create the record of a pair before its run: every step unknown, nothing created. */
 export function newPairRecord(node: string, nodeId: string | null, precheck: PrecheckOutcome): PairRecord {
   const steps = Object.fromEntries(PAIR_STEP_KEYS.map((key) => [key, unknownStep()])) as Record<PairStepKey, StepRecord>
   return {
@@ -123,9 +123,9 @@ function recordLatency(record: PairRecord, seconds: number, limit: number, log: 
 }
 
 /**
- * Apply keepAnalyses. `on-failure` keeps an analysis only when a Hub step failed; a pair
- * that passed but was over the latency limit, or was cancelled, is deleted, because
- * neither leaves anything to inspect.
+ * Apply keepAnalyses. `on-failure` keeps an analysis only when a Hub step failed. It
+ * deletes the analysis of a pair that passed over the latency limit or was cancelled,
+ * because neither leaves anything to inspect.
  */
 async function cleanUp(ctx: PairRunContext, record: PairRecord, log: (line: string) => void): Promise<void> {
   const analysisId = record.analysisId

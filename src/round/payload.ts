@@ -106,7 +106,7 @@ function checkEntry(entry: ReadEntry, archiveBytes: number): string | null {
 /**
  * Find the payload: the first regular file whose content is a JSON object with a
  * `node_results` object. The test analysis returns its JSON as a string, so a file that
- * holds a JSON-encoded string is decoded once more.
+ * contains a JSON-encoded string is decoded once more.
  */
 export function findPayload(files: TarFile[]): ResultPayload {
   if (files.length === 0) throw new StepFailure('the RESULT bucket contains no files')

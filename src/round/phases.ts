@@ -75,7 +75,7 @@ export async function uploadScript(ctx: PairContext, onCreated: (analysis: Analy
 }
 
 /**
- * A Hub analysis name for this node: the Hub stores names lowercased and keeps only
+ * Build a Hub analysis name for this node. The Hub stores names lowercased and keeps only
  * letters, digits, "-", "_" and ".", so other characters become "-". The random suffix
  * keeps parallel and repeated runs apart.
  */
@@ -97,8 +97,8 @@ async function waitForCodeBucket(ctx: PairContext, analysisId: string): Promise<
     const code = buckets.find((bucket) => bucket.type === 'CODE' && bucket.bucketId !== null)
     if (code !== undefined) return code
 
-    // The storage manager creates buckets through a task queue; storageCheck asks it again
-    // for missing ones. Once is enough: repeating it would only queue duplicate requests.
+    // The storage manager creates buckets through a task queue, and storageCheck requests
+    // the missing ones again. One request is enough because repeats only queue duplicates.
     if (!storageCheckSent && ctx.clock.now() >= storageCheckAt) {
       storageCheckSent = true
       await sendStorageCheck(ctx, analysisId, start)
@@ -163,7 +163,7 @@ export async function distribute(ctx: PairContext, analysisId: string): Promise<
   ctx.log(describeDistribution(distributed))
 }
 
-/** The Hub seeds a new analysis with every approved project node; keep only the pair's two. */
+/** Trim the analysis to the pair's two nodes, because the Hub seeds it with every approved project node. */
 async function trimToPair(ctx: PairContext, analysisId: string): Promise<void> {
   const { hub, signal } = ctx
   const pairIds = [ctx.aggregator.id, ctx.node.id]

@@ -79,8 +79,8 @@ export function* pollDelays(mode: PollingMode, intervalMs: number): Generator<nu
 
 /**
  * Run one call with a time limit. The call gets a signal that aborts at the limit or when
- * `signal` aborts; the result is raced against the limit, so a call that ignores its
- * signal still cannot hold the round. Rejects with DeadlineExceeded(`message`) at the limit.
+ * `signal` aborts. The result is also raced against the limit, so a call that ignores its
+ * signal cannot hold the round. Rejects with DeadlineExceeded(`message`) at the limit.
  */
 export async function callWithin<T>(
   clock: Clock,

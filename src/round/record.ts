@@ -70,8 +70,8 @@ export interface RoundRecord {
   /** How the Hub's `online` flag was used by the pre-check, in words, for the summary. */
   onlineFlagNote: string | null
   /**
-   * Why the configured nodes cannot form a round (no aggregator among them, more than one,
-   * or no compute node); null otherwise. Set together with a failed `setup`; the action
+   * Reason the configured nodes cannot form a round (no aggregator among them, more than
+   * one, or no compute node); null otherwise. Set together with a failed `setup`; the action
    * treats it as a configuration error rather than a Hub outage.
    */
   misconfiguration?: string | null

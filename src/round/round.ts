@@ -249,7 +249,7 @@ class RoundRun {
     }
   }
 
-  /** A failed setup fails every runnable pair's upload; a cancelled one leaves them unknown. */
+  /** Fail every runnable pair's upload after a failed setup, or leave the pairs unknown after a cancellation. */
   private stopAtSetup(error: unknown, runnable: PairRecord[], seconds: number): void {
     const { record } = this
     if (this.signal?.aborted) {

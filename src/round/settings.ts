@@ -36,8 +36,8 @@ export interface RoundSettings {
   /** Maximum seconds between two polls of one wait (adaptive) or the phase poll interval (fixed). */
   pollInterval: number
   /**
-   * `adaptive` polls fast at first and backs off to pollInterval; `fixed` repeats the Python
-   * predecessor (1 s bucket polls, pollInterval phase polls, a 2 s settle after the upload).
+   * `adaptive` polls fast at first and backs off to pollInterval. `fixed` repeats the Python
+   * predecessor: 1 s bucket polls, pollInterval phase polls and a 2 s pause after the upload.
    */
   polling: PollingMode
   /** Maximum pairs that run at the same time; 0 runs all pairs at once. */

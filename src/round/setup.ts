@@ -13,7 +13,7 @@ export interface SetupInput {
   clock: Clock
   signal?: AbortSignal
   projectName: string
-  /** Virtual path of the wanted master image; null takes the Hub's first image. */
+  /** Virtual path of the requested master image; null takes the Hub's first image. */
   masterImage: string | null
   /** Seconds after which an analysis of the project is stale. */
   staleAfter: number
@@ -62,11 +62,11 @@ async function findOrCreateProject(input: SetupInput): Promise<Project> {
   }
 }
 
-/** The Hub lowercases and filters project names, so a lookup by name is checked for an exact match. */
-function checkProjectName(project: Project, wanted: string, how: 'found' | 'created'): Project {
-  if (project.name !== wanted) {
+/** Check that the project has exactly the requested name, because the Hub lowercases and filters names. */
+function checkProjectName(project: Project, requested: string, how: 'found' | 'created'): Project {
+  if (project.name !== requested) {
     throw new StepFailure(
-      `the Hub ${how} project "${project.name}" (${project.id}) for the project name "${wanted}"; ` +
+      `the Hub ${how} project "${project.name}" (${project.id}) for the project name "${requested}"; ` +
         'use a lowercase project name of letters, digits, "-", "_" or "." that the Hub stores unchanged'
     )
   }
@@ -123,7 +123,7 @@ async function addMember(input: SetupInput, project: Project, node: HubNode): Pr
     await input.hub.addProjectNode(project.id, node.id, { signal: input.signal })
     input.log(`added node ${node.name} to project ${project.name}`)
   } catch (error) {
-    // 409: the membership exists already (added concurrently); that is the wanted state.
+    // 409 means the membership exists already (added concurrently), which is the requested state.
     if (!(error instanceof HubError) || error.status !== 409) throw error
   }
 }

@@ -299,8 +299,8 @@ export class FakeHub implements HubApi {
       const done = now >= state.executionEndsAt
       for (const node of state.nodes) {
         const name = this.nodes.find((candidate) => candidate.id === node.nodeId)?.name
-        const failing = name === this.options.executionFailsOn
-        node.executionStatus = done ? (failing ? 'failed' : 'executed') : 'executing'
+        const endStatus = name === this.options.executionFailsOn ? 'failed' : 'executed'
+        node.executionStatus = done ? endStatus : 'executing'
         node.executionProgress = done ? 100 : 50
       }
     }

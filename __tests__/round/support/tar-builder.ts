@@ -31,7 +31,7 @@ export function buildTar(entries: TarEntry[]): Buffer {
   return Buffer.concat(blocks)
 }
 
-/** The JSON the test analysis's aggregator writes. */
+/** Build the JSON that the test analysis's aggregator writes. */
 export function payloadJson(nodeResults: Record<string, string>, overallSuccess = true): string {
   return JSON.stringify({
     overall_success: overallSuccess,
