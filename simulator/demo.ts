@@ -24,6 +24,18 @@ const DIST_ENTRY = path.join(REPO_ROOT, 'dist', 'index.js')
  */
 const DEFAULT_TIME_SCALE = 0.15
 
+/** The action's default budgets in seconds; the demo scales them like the simulated delays. */
+const DEFAULT_BUDGETS: Readonly<Record<string, number>> = {
+  'bucket-timeout': 60,
+  'build-timeout': 120,
+  'distribution-timeout': 120,
+  'execution-timeout': 240,
+  'results-timeout': 60
+}
+
+/** Smallest scaled budget, so python start-up and process scheduling still fit in a phase. */
+const MIN_BUDGET_SECONDS = 5
+
 const HELP = `Usage: npm run demo -- [options]
 
 Runs dist/index.js once against the FLAME Hub simulator, like a GitHub runner would.
@@ -32,7 +44,8 @@ Options:
   --scenario NAME      simulator scenario (default healthy); one of:
                        ${scenarioNames().join(', ')}
   --era e3|e4          wire era of the simulated Hub (default e4)
-  --time-scale F       factor on every simulated delay; smaller is faster (default ${DEFAULT_TIME_SCALE})
+  --time-scale F       factor on every simulated delay and on the action's pair budgets (at least
+                       ${MIN_BUDGET_SECONDS} s each); smaller is faster (default ${DEFAULT_TIME_SCALE})
   --nodes N            compute nodes (default 2: default-1, default-2; more add default-3 ...)
   --workspace DIR      workspace folder; reuse one to append to its history (default .demo/workspace-<time>)
   --fail-on VALUE      the action's fail-on input (default never)
@@ -139,6 +152,10 @@ async function runAction(
     // the number of polls per phase close to that of a real round.
     'poll-interval': String(Math.max(0.05, 3 * options.timeScale)),
     'fail-on': options.failOn
+  }
+  // Scaled budgets let a stalled or down node fail the round in seconds instead of minutes.
+  for (const [name, seconds] of Object.entries(DEFAULT_BUDGETS)) {
+    inputs[name] = String(Math.max(MIN_BUDGET_SECONDS, Math.round(seconds * options.timeScale)))
   }
 
   const env: NodeJS.ProcessEnv = {}

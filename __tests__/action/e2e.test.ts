@@ -73,7 +73,12 @@ function modifiedTimes(folder: string): number[] {
     .map((entry) => statSync(path.join(entry.parentPath, entry.name)).mtimeMs)
 }
 
-async function runAction(inputs: Record<string, string>): Promise<ActionResult> {
+interface RunOptions {
+  /** Sends SIGINT to the action `delayMs` after its output contains `text`, as a runner does on cancel. */
+  interrupt?: { text: string; delayMs: number }
+}
+
+async function runAction(inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionResult> {
   const workspace = mkdtempSync(path.join(scratch, 'workspace-'))
   const runnerDir = path.join(workspace, '.runner')
   mkdirSync(runnerDir)
@@ -94,7 +99,14 @@ async function runAction(inputs: Record<string, string>): Promise<ActionResult> 
   const { exitCode, stdout } = await new Promise<{ exitCode: number; stdout: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [DIST_ENTRY], { cwd: workspace, env })
     let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+    let interrupted = false
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8')
+      if (options.interrupt !== undefined && !interrupted && output.includes(options.interrupt.text)) {
+        interrupted = true
+        setTimeout(() => child.kill('SIGINT'), options.interrupt.delayMs)
+      }
+    })
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
     child.on('error', reject)
     child.on('close', (code) => resolve({ exitCode: code ?? -1, stdout: output }))
@@ -128,7 +140,8 @@ function safeReaddir(folder: string): string[] {
 async function runScenario(
   era: 'e3' | 'e4',
   scenario: string,
-  inputs: Record<string, string> = {}
+  inputs: Record<string, string> = {},
+  options: RunOptions = {}
 ): Promise<ActionResult> {
   const hub = await startHubSimulator({ era, timeScale: 0.01, scenario, port: 0 })
   try {
@@ -141,7 +154,7 @@ async function runScenario(
       nodes: NODES.join(', '),
       ...FAST_INPUTS,
       ...inputs
-    })
+    }, options)
   } finally {
     await hub.stop()
   }
@@ -280,6 +293,46 @@ describe('failing rounds', () => {
     expect(result.outputs.get('status')).toBe('major_outage')
     const steps = JSON.parse(result.outputs.get('report')!).steps
     expect(steps.upload.reasons[0]).toMatch(/^project setup failed: /)
+  }, 60_000)
+
+  it('fails a node list without aggregator', async () => {
+    const result = await runScenario('e4', 'healthy', { nodes: 'default-1, default-2' })
+
+    expect(result.exitCode).toBe(1)
+    expect(result.stdout).toContain(
+      '::error::The configured nodes cannot form a round: none of the configured nodes default-1, default-2 is ' +
+        "an aggregator on the Hub. Fix the 'nodes' input."
+    )
+    expect(lineStatuses(result)).toEqual(
+      expectedStatuses(['success', 'failed', 'unknown', 'unknown', 'unknown', 'unknown'], {
+        'default-1': 'unknown',
+        'default-2': 'unknown'
+      })
+    )
+  }, 60_000)
+
+  it('records a cancelled round', async () => {
+    const started = Date.now()
+    const result = await runScenario(
+      'e4',
+      'build-stalls',
+      { 'build-timeout': '30' },
+      // The upload takes about 0.1 s at time scale 0.01, so after 1.5 s the pairs wait for the stalled build.
+      { interrupt: { text: '::group::Phase setup', delayMs: 1500 } }
+    )
+    const seconds = (Date.now() - started) / 1000
+
+    expect(seconds).toBeLessThan(15)
+    expect(result.stdout).toContain('Received SIGINT; cancelling the round')
+    expect(lineStatuses(result)).toEqual(
+      expectedStatuses(['success', 'success', 'unknown', 'unknown', 'unknown', 'unknown'], {
+        'aggregator-1': 'unknown',
+        'default-1': 'unknown',
+        'default-2': 'unknown'
+      })
+    )
+    expect(result.summary).toContain('<strong>The round was cancelled</strong>')
+    expect(JSON.parse(result.outputs.get('report')!).cancelled).toBe(true)
   }, 60_000)
 
   it('rejects invalid inputs before a round', async () => {
