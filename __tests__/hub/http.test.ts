@@ -180,6 +180,24 @@ describe('Transport timeouts', () => {
     expect(layer.stats.requests).toBe(1)
   })
 
+  it('retries GET after a cut body', async () => {
+    let hits = 0
+    const base = await listen((_req, res) => {
+      hits += 1
+      if (hits === 1) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+        res.write('{"data":')
+        setTimeout(() => res.socket?.destroy(), 10)
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[]}')
+    })
+    const layer = transport(new FakeClock())
+    await expect(layer.readJson(await layer.send(get(base)))).resolves.toEqual({ data: [] })
+    expect(hits).toBe(2)
+    expect(layer.stats.retries).toBe(1)
+  })
+
   it('rejects a body that is not JSON', async () => {
     const base = await listen((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy login</html>')

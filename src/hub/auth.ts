@@ -51,13 +51,17 @@ export class TokenSession {
 
   /** Returns a token with at least the renewal margin left, renewing it first when needed. */
   async token(signal?: AbortSignal): Promise<string> {
-    for (;;) {
-      const current = this.accessToken
-      if (current !== undefined && !this.needsRenewal(current)) {
-        return current.value
-      }
-      await this.shared(() => this.renew(), signal)
+    const current = this.accessToken
+    if (current !== undefined && !this.needsRenewal(current)) {
+      return current.value
     }
+
+    // One renewal per call: a token that is short-lived from the start is still the best there is.
+    await this.shared(() => this.renew(), signal)
+    if (this.accessToken === undefined) {
+      throw new HubError('auth', `No access token from the auth service at ${this.credentials.authUrl} after a renewal`)
+    }
+    return this.accessToken.value
   }
 
   /**

@@ -76,14 +76,17 @@ export interface HubRequest {
   signal?: AbortSignal
   /** Overrides the per-request timeout; downloads pass the time left until their deadline. */
   timeoutMs?: number
+  /** Leaves a 2xx body unread for the caller to stream; otherwise it is read inside the attempt, so a broken body is retried. */
+  stream?: boolean
 }
 
-/** A successful (2xx) response whose body has not been read yet. */
+/** A successful (2xx) response; its body is in `text`, or still unread when the request streams. */
 export interface HubResponse {
   response: Response
+  text?: string
   /** Aborts when the caller's signal or the request timeout fires; the body read must honour it. */
   signal: AbortSignal
-  /** Releases the concurrency slot; call it once the body is read (readJson does). */
+  /** Releases the concurrency slot; call it once a streamed body is read (readJson does, and a second call does nothing). */
   release(): void
   request: HubRequest
 }
@@ -267,7 +270,7 @@ export class Transport {
       if (isNotFound) {
         notFoundFailures += 1
         const gapMs = request.notFoundGapMs ?? 2000
-        this.log('info', `${this.describe(request)} answered 404, retry ${notFoundFailures} of ${notFoundRetries} in ${gapMs} ms`)
+        this.log('info', `${this.describe(request)} returned 404, retry ${notFoundFailures} of ${notFoundRetries} in ${gapMs} ms`)
         await this.sleep(gapMs, request)
         continue
       }
@@ -278,7 +281,7 @@ export class Transport {
       }
 
       const delayMs = this.backoffMs(failures, outcome.retryAfterMs)
-      this.log('info', `${this.describe(request)} failed (${error.message}); retry ${failures} of ${policy.attempts - 1} in ${delayMs} ms`)
+      this.log('info', `${error.message}; retry ${failures} of ${policy.attempts - 1} in ${delayMs} ms`)
       await this.sleep(delayMs, request)
     }
   }
@@ -287,7 +290,7 @@ export class Transport {
   async readJson(hubResponse: HubResponse): Promise<unknown> {
     const { response, request } = hubResponse
     try {
-      const text = await response.text()
+      const text = hubResponse.text ?? (await response.text())
       if (text.trim() === '') {
         return null
       }
@@ -389,11 +392,31 @@ export class Transport {
     }
 
     if (response.ok) {
-      return { response, signal, release, request }
+      return this.readSuccess(request, response, signal, release)
     }
 
     try {
       return await this.httpFailure(request, response, signal)
+    } finally {
+      release()
+    }
+  }
+
+  private async readSuccess(request: HubRequest, response: Response, signal: AbortSignal, release: () => void): Promise<HubResponse | AttemptFailure> {
+    if (request.stream === true) {
+      return { response, signal, release, request }
+    }
+
+    try {
+      const text = await response.text()
+      return { response, text, signal, release, request }
+    } catch (cause) {
+      const error = this.toHubError(cause, request, signal)
+      if (error.kind === 'aborted') {
+        throw error
+      }
+      // The request took effect, so only an idempotent one may be sent again for its body.
+      return { error, retryable: request.retryClass === 'idempotent' }
     } finally {
       release()
     }

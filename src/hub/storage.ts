@@ -70,7 +70,8 @@ export class StorageService {
       headers: { accept: 'application/x-tar' },
       retryClass: 'idempotent',
       signal,
-      timeoutMs: budgetMs
+      timeoutMs: budgetMs,
+      stream: true
     }
 
     const timedOut = (received: number): HubError =>
