@@ -162,7 +162,7 @@ describe('runRound login', () => {
   it('fails a login over its budget', async () => {
     const { record, phases } = await play({ loginMs: 12_000 })
     expect(record.login.status).toBe('failed')
-    expect(record.login.reason).toBe('login did not finish within the 10 s budget')
+    expect(record.login.reason).toBe('login did not finish within the 10 s budget (password grant and node listing)')
     expect(record.login.seconds).toBe(10)
     expect(record.pairs).toEqual([])
     expect(record.setup.status).toBe('unknown')
@@ -174,6 +174,17 @@ describe('runRound login', () => {
     const { record, hub } = await play({ failures: { detectVersion: { error } } })
     expect(record.login.status).toBe('failed')
     expect(record.login.reason).toContain('version probe of http://127.0.0.1:9/core failed: GET http://127.0.0.1:9/core/ failed: connection refused')
+    expect(hub.count('login')).toBe(0)
+  })
+
+  it('bounds a hanging version probe', async () => {
+    const { record, hub } = await play({ probeMs: 60_000 })
+    expect(record.login).toEqual({
+      status: 'failed',
+      seconds: null,
+      reason: 'version probe of http://127.0.0.1:9/core did not answer within 10 s'
+    })
+    expect(record.endedAt - record.startedAt).toBe(10_000)
     expect(hub.count('login')).toBe(0)
   })
 
@@ -260,6 +271,15 @@ describe('runRound setup', () => {
     expect(hub.count('createAnalysis')).toBe(0)
   })
 
+  it('notes pending project memberships', async () => {
+    const { record } = await play({ projectApproval: null })
+    expect(record.setup.status).toBe('success')
+    expect(record.notes).toEqual([
+      'the membership of node default-1 in project health-check is pending approval',
+      'the membership of node default-2 in project health-check is pending approval'
+    ])
+  })
+
   it('fails setup for a missing master image', async () => {
     const { record } = await play({}, { masterImage: 'python/missing' })
     expect(record.setup.reason).toBe('master image "python/missing" not found on the Hub; available virtual paths: python/base, python/slim')
@@ -282,6 +302,18 @@ describe('runRound pair failures', () => {
       expect(pair.cleanup).toBe('kept')
     }
     expect(hub.analyses.size).toBe(2)
+  })
+
+  it('lists node states when buildStart is rejected', async () => {
+    const error = hubError(400, 'POST /analyses/x/command failed with HTTP 400: All assigned nodes have to approve the analysis.')
+    const { record } = await play({ rejectCommand: { command: 'buildStart', error } })
+    const pair = pairOf(record, 'default-1')
+    expect(pair.failedStep).toBe('distribute')
+    expect(pair.steps.distribute.reason).toBe(
+      'buildStart was rejected: POST /analyses/x/command failed with HTTP 400: All assigned nodes have to approve the analysis. ' +
+        '(analysis-nodes: aggregator-1: approval approved, execution none yet, no artifact tag; ' +
+        'default-1: approval approved, execution none yet, no artifact tag)'
+    )
   })
 
   it('names the last state on a build timeout', async () => {

@@ -13,6 +13,7 @@ import {
   type Analysis,
   type AnalysisBucket,
   type AnalysisBucketFile,
+  type AnalysisCommand,
   type ProcessStatus
 } from '../hub/model.js'
 import { describeAnalysisNodes, describeBuild, describeDistribution, describeProcess, formatSeconds } from './describe.js'
@@ -142,11 +143,9 @@ async function waitForBucketFile(ctx: PairContext, codeBucket: AnalysisBucket): 
  * with its own budget.
  */
 export async function distribute(ctx: PairContext, analysisId: string): Promise<void> {
-  const { hub, signal } = ctx
-
   await trimToPair(ctx, analysisId)
-  await hub.sendCommand(analysisId, 'configurationLock', { signal })
-  await hub.sendCommand(analysisId, 'buildStart', { signal })
+  await sendPhaseCommand(ctx, analysisId, 'configurationLock')
+  await sendPhaseCommand(ctx, analysisId, 'buildStart')
   ctx.log('locked the configuration and started the build')
 
   const built = await waitForProcess(ctx, analysisId, 'build', ctx.settings.budgets.build, (analysis) => ({
@@ -155,12 +154,27 @@ export async function distribute(ctx: PairContext, analysisId: string): Promise<
   }))
   ctx.log(describeBuild(built))
 
-  await hub.sendCommand(analysisId, 'distributionStart', { signal })
+  await sendPhaseCommand(ctx, analysisId, 'distributionStart')
   const distributed = await waitForProcess(ctx, analysisId, 'distribution', ctx.settings.budgets.distribution, (analysis) => ({
     status: analysis.distributionStatus,
     text: describeDistribution(analysis)
   }))
   ctx.log(describeDistribution(distributed))
+}
+
+/**
+ * Send a command that starts a phase. The Hub rejects one with 400 when a precondition
+ * fails (an analysis-node not approved, a node without registry), so the reason also
+ * lists the analysis-node states.
+ */
+async function sendPhaseCommand(ctx: PairContext, analysisId: string, command: AnalysisCommand): Promise<void> {
+  try {
+    await ctx.hub.sendCommand(analysisId, command, { signal: ctx.signal })
+  } catch (error) {
+    if (!(error instanceof HubError) || error.status !== 400 || ctx.signal?.aborted) throw error
+    const states = await listNodeStates(ctx, analysisId)
+    throw new StepFailure(`${command} was rejected: ${describeError(error)} (analysis-nodes: ${states})`)
+  }
 }
 
 /** Trim the analysis to the pair's two nodes, because the Hub seeds it with every approved project node. */

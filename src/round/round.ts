@@ -149,20 +149,26 @@ class RoundRun {
   private async logIn(): Promise<HubNode[] | null> {
     const { record, hub, signal } = this
 
+    // The probe is not part of the login step's time, but it gets the same limit, so an
+    // unreachable Hub fails the round within the login budget instead of the client's retries.
+    const budget = this.settings.budgets.login
     try {
-      const version = await hub.detectVersion({ signal })
+      const probeTimeout = `version probe of ${record.hub.coreUrl} did not answer within ${budget} s`
+      const version = await callWithin(this.clock, budget * 1000, signal, probeTimeout, (callSignal) =>
+        hub.detectVersion({ signal: callSignal })
+      )
       record.hub.version = version.version
       record.hub.era = version.era
       this.line(`Hub ${version.version} at ${record.hub.coreUrl} (wire era ${version.era})`)
     } catch (error) {
-      this.stopAtLogin(error, `version probe of ${record.hub.coreUrl} failed: ${describeError(error)}`, null)
+      const reason = error instanceof StepFailure ? error.message : `version probe of ${record.hub.coreUrl} failed: ${describeError(error)}`
+      this.stopAtLogin(error, reason, null)
       return null
     }
 
-    const budget = this.settings.budgets.login
     const start = this.clock.now()
     try {
-      const nodes = await callWithin(this.clock, budget * 1000, signal, `login did not finish within the ${budget} s budget`, async (callSignal) => {
+      const nodes = await callWithin(this.clock, budget * 1000, signal, `login did not finish within the ${budget} s budget (password grant and node listing)`, async (callSignal) => {
         await hub.login({ signal: callSignal })
         return hub.listNodes({ signal: callSignal })
       })

@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.js'
 import type { HubApi } from '../hub/api.js'
 import { HubError } from '../hub/errors.js'
-import type { HubNode, MasterImage, Project } from '../hub/model.js'
+import type { HubNode, MasterImage, Project, ProjectNode } from '../hub/model.js'
 import { describeError, StepFailure } from './failure.js'
 
 export interface SetupInput {
@@ -107,24 +107,29 @@ async function addMissingMembers(input: SetupInput, project: Project, notes: str
   const members = await hub.listProjectNodes(project.id, { signal })
 
   for (const node of input.members) {
-    const membership = members.find((member) => member.nodeId === node.id)
-    if (membership === undefined) {
-      await addMember(input, project, node)
-      continue
-    }
-    if (membership.approvalStatus === 'rejected') {
-      notes.push(`node ${node.name} rejected its membership in project ${project.name}`)
+    const membership = members.find((member) => member.nodeId === node.id) ?? (await addMember(input, project, node))
+
+    // Approval is the node's decision, so the round only reports it. A default node's
+    // membership stays pending unless its admin approves or the Hub skips project approval.
+    const approval = membership?.approvalStatus
+    if (approval === 'rejected' || (approval === null && node.type !== 'aggregator')) {
+      const state = approval === 'rejected' ? 'rejected' : 'pending approval'
+      notes.push(`the membership of node ${node.name} in project ${project.name} is ${state}`)
+      input.log(`membership of ${node.name} is ${state}`)
     }
   }
 }
 
-async function addMember(input: SetupInput, project: Project, node: HubNode): Promise<void> {
+/** Add a project member; returns undefined when it already existed (409). */
+async function addMember(input: SetupInput, project: Project, node: HubNode): Promise<ProjectNode | undefined> {
   try {
-    await input.hub.addProjectNode(project.id, node.id, { signal: input.signal })
+    const membership = await input.hub.addProjectNode(project.id, node.id, { signal: input.signal })
     input.log(`added node ${node.name} to project ${project.name}`)
+    return membership
   } catch (error) {
     // 409 means the membership exists already (added concurrently), which is the requested state.
     if (!(error instanceof HubError) || error.status !== 409) throw error
+    return undefined
   }
 }
 

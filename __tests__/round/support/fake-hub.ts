@@ -43,6 +43,12 @@ export interface FakeHubOptions {
   failures?: Partial<Record<keyof HubApi, { error: HubError; times?: number }>>
   /** Milliseconds every login takes. */
   loginMs?: number
+  /** Milliseconds the version probe takes. */
+  probeMs?: number
+  /** A command the Hub rejects with this error. */
+  rejectCommand?: { command: AnalysisCommand; error: HubError }
+  /** Approval of new default-node project memberships (default approved). */
+  projectApproval?: ProjectNode['approvalStatus']
 }
 
 interface AnalysisState {
@@ -120,6 +126,7 @@ export class FakeHub implements HubApi {
 
   async detectVersion(options?: CallOptions): Promise<HubVersion> {
     this.record('detectVersion', options)
+    if (this.options.probeMs) await this.clock.sleep(this.options.probeMs, options?.signal)
     return { version: '0.14.0', era: 'e4' }
   }
 
@@ -160,11 +167,12 @@ export class FakeHub implements HubApi {
 
   async addProjectNode(projectId: string, nodeId: string, options?: CallOptions): Promise<ProjectNode> {
     this.record('addProjectNode', options)
+    const isAggregator = this.nodes.find((node) => node.id === nodeId)?.type === 'aggregator'
     const member: ProjectNode = {
       id: this.id('project-node'),
       projectId,
       nodeId,
-      approvalStatus: 'approved',
+      approvalStatus: isAggregator || this.options.projectApproval === undefined ? 'approved' : this.options.projectApproval,
       createdAt: this.iso(),
       updatedAt: this.iso()
     }
@@ -320,6 +328,7 @@ export class FakeHub implements HubApi {
   async sendCommand(id: string, command: AnalysisCommand, options?: CallOptions): Promise<Analysis> {
     this.record('sendCommand', options)
     this.calls.push(`command:${command}`)
+    if (this.options.rejectCommand?.command === command) throw this.options.rejectCommand.error
     const state = this.state(id)
     const now = this.clock.now()
     if (command === 'configurationLock') state.analysis.configurationLocked = true
