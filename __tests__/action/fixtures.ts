@@ -16,7 +16,7 @@ const PASSED_SECONDS: Record<PairStepKey, number> = {
 
 const ORDER: readonly PairStepKey[] = ['upload', 'distribute', 'execute', 'results', 'latency']
 
-/** A pair that passed every step, with step seconds scaled by `factor`. */
+/** Builds a pair that passed every step, with step seconds scaled by `factor`. */
 export function passedPair(node: string, factor = 1): PairRecord {
   const steps = {} as Record<PairStepKey, StepRecord>
   for (const key of ORDER) steps[key] = { status: 'success', seconds: PASSED_SECONDS[key] * factor }
@@ -35,7 +35,7 @@ export function passedPair(node: string, factor = 1): PairRecord {
   }
 }
 
-/** A pair whose steps before `step` passed, `step` failed with `reason`, the rest unknown. */
+/** Builds a pair whose steps before `step` passed, `step` failed with `reason`, the rest unknown. */
 export function failedPair(node: string, step: PairStepKey, reason: string): PairRecord {
   const pair = passedPair(node)
   const index = ORDER.indexOf(step)
@@ -49,7 +49,7 @@ export function failedPair(node: string, step: PairStepKey, reason: string): Pai
   return pair
 }
 
-/** A pair that passed but took `latency` seconds, over the limit. */
+/** Builds a pair that passed but took `latency` seconds, over the limit. */
 export function slowPair(node: string, latency: number): PairRecord {
   const pair = passedPair(node)
   pair.latencySeconds = latency
@@ -58,7 +58,7 @@ export function slowPair(node: string, latency: number): PairRecord {
   return pair
 }
 
-/** A pair whose pre-check failed: no analysis, every step unknown. */
+/** Builds a pair whose pre-check failed, so it has no analysis and every step is unknown. */
 export function precheckFailedPair(
   node: string,
   cause: 'unknown-node' | 'no-registry' | 'offline' | 'not-compute',
@@ -79,7 +79,7 @@ export function precheckFailedPair(
   }
 }
 
-/** A round with a passed login and setup and the given pairs. */
+/** Builds a round with a passed login and setup and the given pairs. */
 export function roundRecord(pairs: PairRecord[], overrides: Partial<RoundRecord> = {}): RoundRecord {
   return {
     startedAt: ROUND_START,
