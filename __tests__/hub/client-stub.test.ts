@@ -391,6 +391,18 @@ describe('HubClient downloads', () => {
     expect(Date.now() - started).toBeLessThan(3000)
   })
 
+  it('lets calls pass a stalled stream', async () => {
+    const { hub, client } = await setup('e4', { maxConcurrent: 1 })
+    await client.login()
+    hub.faults.push({ method: 'GET', pathIncludes: '/stream', times: 1, action: { stallAfterBytes: 10 } })
+    const download = client.downloadBucket('bucket-1', { maxBytes: 1 << 20, deadline: Date.now() + 2000 }).catch((caught: unknown) => caught)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const started = Date.now()
+    await expect(client.listNodes()).resolves.toHaveLength(3)
+    expect(Date.now() - started).toBeLessThan(1000)
+    await expect(download).resolves.toMatchObject({ kind: 'timeout' })
+  })
+
   it('enforces the byte limit', async () => {
     const { client } = await setup('e4')
     await client.login()

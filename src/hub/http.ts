@@ -86,7 +86,7 @@ export interface HubResponse {
   text?: string
   /** Aborts when the caller's signal or the request timeout fires; the body read must honour it. */
   signal: AbortSignal
-  /** Releases the concurrency slot; call it once a streamed body is read (readJson does, and a second call does nothing). */
+  /** Releases the concurrency slot if the attempt still holds it; a second call does nothing. */
   release(): void
   request: HubRequest
 }
@@ -404,6 +404,8 @@ export class Transport {
 
   private async readSuccess(request: HubRequest, response: Response, signal: AbortSignal, release: () => void): Promise<HubResponse | AttemptFailure> {
     if (request.stream === true) {
+      // A stream frees its slot once the headers arrive, so a stalled download cannot block other calls.
+      release()
       return { response, signal, release, request }
     }
 
