@@ -115,7 +115,19 @@ export interface PairRun {
  * Runs the health check's call sequence for one pair (aggregator-1 with `nodeName`) with raw requests and
  * stops at the first phase that fails. Returns what the round would need for its verdict.
  */
-export async function runPair(sim: HubSimulator, nodeName = 'default-1', projectName = 'health-check'): Promise<PairRun> {
+export interface PairOptions {
+  nodeName?: string
+  projectName?: string
+  /** How long to wait for each of build, distribution and execution. */
+  phaseTimeoutMs?: number
+  /** Stop when every node is terminal (default) or when the aggregator is. */
+  finishWhen?: 'all' | 'aggregator'
+}
+
+export async function runPair(sim: HubSimulator, options: PairOptions = {}): Promise<PairRun> {
+  const nodeName = options.nodeName ?? 'default-1'
+  const projectName = options.projectName ?? 'health-check'
+  const phaseTimeoutMs = options.phaseTimeoutMs ?? 15_000
   const era = sim.era
   const core = sim.coreUrl
   const accessToken = await token(sim)
@@ -167,26 +179,37 @@ export async function runPair(sim: HubSimulator, nodeName = 'default-1', project
   }
 
   const phase = async (field: string): Promise<string> =>
-    waitFor(field, async () => {
-      const analysis = await get(`analyses/${analysisId}`)
-      if (analysis.status !== 200) return undefined
-      result.analysis = record(analysis, era)
-      const status = result.analysis[key(field, era)]
-      return status === 'executed' || status === 'failed' ? status : undefined
-    })
+    waitFor(
+      field,
+      async () => {
+        const analysis = await get(`analyses/${analysisId}`)
+        if (analysis.status !== 200) return undefined
+        result.analysis = record(analysis, era)
+        const status = result.analysis[key(field, era)]
+        return status === 'executed' || status === 'failed' ? status : undefined
+      },
+      phaseTimeoutMs
+    ).catch(() => 'timed out')
 
-  if ((await phase('buildStatus')) !== 'executed') return { ...result, failedAt: 'build' }
+  const build = await phase('buildStatus')
+  if (build !== 'executed') return { ...result, failedAt: `build ${build}` }
   const distribution = await post(`analyses/${analysisId}/command`, { command: 'distributionStart' })
   if (distribution.status !== 202) return { ...result, failedAt: `distributionStart: ${distribution.body.message}` }
-  if ((await phase('distributionStatus')) !== 'executed') return { ...result, failedAt: 'distribution' }
+  const distributed = await phase('distributionStatus')
+  if (distributed !== 'executed') return { ...result, failedAt: `distribution ${distributed}` }
 
-  await waitFor('both nodes to finish', async () => {
-    const rows = (await get(`analysis-nodes?filter[${key('analysisId', era)}]=${analysisId}`)).body.data
-    for (const row of rows) result.nodeStatus[row[key('nodeId', era)]] = row[key('executionStatus', era)]
-    const done = rows.every((row: Record<string, unknown>) => ['executed', 'failed'].includes(String(row[key('executionStatus', era)])))
-    return done ? true : undefined
-  })
-  return result
+  const terminal = (status: unknown): boolean => status === 'executed' || status === 'failed'
+  const finished = await waitFor(
+    'the nodes to finish',
+    async () => {
+      const rows = (await get(`analysis-nodes?filter[${key('analysisId', era)}]=${analysisId}`)).body.data
+      for (const row of rows) result.nodeStatus[row[key('nodeId', era)]] = row[key('executionStatus', era)]
+      const done = options.finishWhen === 'aggregator' ? terminal(result.nodeStatus[aggregatorId]) : Object.values(result.nodeStatus).every(terminal)
+      return done ? true : undefined
+    },
+    phaseTimeoutMs
+  ).catch(() => false)
+  return finished ? result : { ...result, failedAt: 'execution timed out' }
 }
 
 /** Downloads the RESULT bucket of an analysis. */
