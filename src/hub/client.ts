@@ -34,7 +34,7 @@ export interface HubClientOptions {
   /** Realm id (UUID, sent as realm_id) or name (sent as realm_name); absent, null or empty means Authup's `master`. */
   realm?: string | null
   clock?: Clock
-  /** Timeout of each HTTP attempt in milliseconds (default 30000). */
+  /** Timeout of each HTTP attempt in real milliseconds, whatever the clock (default 30000). */
   requestTimeoutMs?: number
   /** Requests in flight at once (default 16). */
   maxConcurrent?: number

@@ -61,6 +61,8 @@ export class StorageService {
     }
 
     // One timer for everything: waiting in queues, retries and reading the body.
+    // NOTE: the budget comes from the injected clock but a real-time timer enforces it, so a clock
+    // that runs faster or slower than real time changes how long a download may take.
     const deadlineSignal = AbortSignal.timeout(budgetMs)
     const signal = options.signal === undefined ? deadlineSignal : AbortSignal.any([options.signal, deadlineSignal])
     const request: HubRequest = {
