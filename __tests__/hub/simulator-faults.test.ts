@@ -58,6 +58,27 @@ describe('HubClient on simulator faults', () => {
     expect(client.stats.byKind.passwordGrant).toBe(2)
   })
 
+  it('does not resend a rejected upload', async () => {
+    const { client, simulator } = await setup({ era: 'e4', scenario: 'upload-rejected' })
+    await client.login()
+    const project = await client.createProject('health-check')
+    const analysis = await client.createAnalysis({ projectId: project.id, name: 'upload', masterImageId: null })
+    const code = await waitFor('the CODE bucket', async () => (await client.listAnalysisBuckets(analysis.id)).find((bucket) => bucket.type === 'CODE'))
+
+    const error = (await client.uploadFile(code.bucketId!, 'check.py', new TextEncoder().encode('print(1)')).catch((caught: unknown) => caught)) as HubError
+    expect(error).toBeInstanceOf(HubError)
+    expect(error.kind).toBe('http')
+    expect(error.status).toBe(507)
+    expect(error.details.path).toBe(`/storage/buckets/${code.bucketId}/upload`)
+    expect(simulator.stats().byEndpoint['POST /storage/buckets/:id/upload']).toBe(1)
+  })
+
+  it('types a forbidden project create', async () => {
+    const { client } = await setup({ era: 'e3', scenario: 'setup-fails' })
+    await client.login()
+    await expect(client.createProject('health-check')).rejects.toMatchObject({ kind: 'http', status: 403, details: { method: 'POST', path: '/core/projects', attempts: 1 } })
+  })
+
   it('times out a stalled result stream', async () => {
     const { client } = await setup({ era: 'e4', scenario: 'stalled-stream' })
     await client.login()
