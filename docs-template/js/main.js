@@ -167,9 +167,10 @@ async function refresh() {
   )
   if (generation !== state.generation) return
 
+  // Every card was rendered as its log arrived; only the page-wide parts remain.
   state.logs = fresh
   state.settled = true
-  renderAll()
+  renderOverall(Date.now())
   document.body.dataset.ready = String(generation)
 }
 

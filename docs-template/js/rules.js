@@ -1,7 +1,7 @@
 // Pure rules of the page, free of the DOM so Node can import them too. The line format,
 // the round rule and the overall status mirror the action's TypeScript modules
-// (src/history/format.ts, src/verdict/overall.ts, src/publish/status-artifacts.ts); an
-// agreement test feeds both the same logs.
+// src/history/format.ts, src/verdict/overall.ts and src/publish/status-artifacts.ts.
+// An agreement test feeds both the same logs.
 
 const MINUTE_MS = 60000
 const HOUR_MS = 60 * MINUTE_MS
@@ -20,11 +20,11 @@ export function parseLine(line) {
   // Date.UTC rolls over out-of-range fields (month 13, minute 60), so compare them back.
   const date = new Date(time)
   if (date.getUTCMonth() !== +month - 1 || date.getUTCDate() !== +day || date.getUTCHours() !== +hour || date.getUTCMinutes() !== +minute) return null
-  return {
-    time,
-    status: status === 'success' ? 'success' : status === 'failed' || status === 'failure' ? 'failed' : 'unknown',
-    seconds: seconds === undefined ? null : Number(seconds)
-  }
+  // `failure` is the predecessor page's synonym of `failed`; any other word counts as unknown.
+  let normalised = 'unknown'
+  if (status === 'success') normalised = 'success'
+  else if (status === 'failed' || status === 'failure') normalised = 'failed'
+  return { time, status: normalised, seconds: seconds === undefined ? null : Number(seconds) }
 }
 
 /** Parses a whole log: entries in file order, and the 1-based numbers of lines not in the format. */
@@ -78,9 +78,9 @@ export function latestRound(entriesByKey, nodes, aggregator, now, lookbackMinute
 }
 
 /**
- * The action's overall rule for one round: login failed or no compute node passed → major;
- * any other step or node not passed → partial (latency alone does not count); only the
- * latency over its limit → degraded; else operational.
+ * Decides the overall status of one round with the action's rule. A failed login, or no
+ * passed compute node, is a major outage. Any other step or node that did not pass is a
+ * partial outage, but latency alone does not count. Only latency over its limit is degraded.
  */
 export function overallStatus(round) {
   if (round.steps.login !== 'success') return 'major_outage'
@@ -96,13 +96,13 @@ export function overallStatus(round) {
   return 'operational'
 }
 
-/** The page's status: the overall rule on the newest round, or `no_data` without a recent one. */
+/** Returns the overall status of the newest round, or `no_data` when no round is recent enough. */
 export function pageStatus(entriesByKey, nodes, aggregator, now, lookbackMinutes) {
   const round = latestRound(entriesByKey, nodes, aggregator, now, lookbackMinutes)
   return round === null ? 'no_data' : overallStatus(round.statuses)
 }
 
-/** Whether one run passed: true, false, or null for `unknown`. A latency run above the limit fails. */
+/** Returns whether one run passed: true, false, or null for `unknown`. A latency run above the limit fails. */
 export function runPassed(key, entry, latencyLimitSeconds) {
   if (entry.status === 'unknown') return null
   if (entry.status === 'failed') return false
@@ -123,7 +123,7 @@ export function windowStart(view, now) {
 }
 
 /**
- * Sorts one key's runs into the view's bars and sums up the window. Each bar holds counts of
+ * Sorts one key's runs into the view's bars and sums up the window. Each bar contains counts of
  * passed, failed and no-data runs and the durations of passed runs; the window adds uptime
  * with unknown runs excluded.
  */
@@ -170,9 +170,9 @@ export function summarise(key, entries, view, now, latencyLimitSeconds) {
 }
 
 /**
- * A bar's colour class: `nodata` without checked runs, `success` when all passed, else
- * `failure` below the threshold share and `partial` above. Latency bars are never `failure`:
- * slow is not down, so they are `slow` when any run was over the limit.
+ * Returns a bar's colour class: `nodata` without checked runs, `success` when all passed, else
+ * `failure` below the threshold share and `partial` above. Latency bars are never `failure`
+ * because slow is not down, so they are `slow` when any run was over the limit.
  */
 export function barState(key, bar, failureBelow) {
   const checked = bar.passed + bar.failed
@@ -182,7 +182,7 @@ export function barState(key, bar, failureBelow) {
   return bar.passed / checked < failureBelow ? 'failure' : 'partial'
 }
 
-/** The newest run at or before `now`, whatever its status. */
+/** Returns the newest run at or before `now`, whatever its status. */
 export function latestEntry(entries, now) {
   let latest = null
   for (const entry of entries) {
