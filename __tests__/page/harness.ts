@@ -128,6 +128,8 @@ export async function openPage(
     viewport?: { width: number; height: number }
     /** URLs a test serves as missing or broken on purpose; their load errors are expected. */
     expectedFailures?: RegExp
+    /** `fixed` freezes Date only; `installed` also fakes timers so a test can run them forward. */
+    clock?: 'fixed' | 'installed'
   } = {}
 ): Promise<OpenedPage> {
   const context = await browser.newContext({
@@ -148,7 +150,8 @@ export async function openPage(
     if (!expected) errors.push(`${message.text()} (${url})`)
   })
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`))
-  await page.clock.setFixedTime(now)
+  if (options.clock === 'installed') await page.clock.install({ time: now })
+  else await page.clock.setFixedTime(now)
   await page.goto(url)
   await page.waitForSelector('body[data-ready]')
   return { context, page, errors }

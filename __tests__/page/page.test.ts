@@ -395,13 +395,9 @@ describe('status page', () => {
   })
 
   test('auto-refresh refetches with cache-busting', async () => {
-    const logs = degradedWeek()
-    publish(logs, NOW)
-    const context = await chromium.browser.newContext()
-    const page = await context.newPage()
-    await page.clock.install({ time: NOW })
-    await page.goto(server.url)
-    await page.waitForSelector('body[data-ready="1"]')
+    publish(degradedWeek(), NOW)
+    const { page } = await open(NOW, { clock: 'installed', expectedFailures: /\/status\.json/ })
+    expect(await page.getAttribute('body', 'data-ready')).toBe('1')
     expect(await page.getAttribute('#overall-badge', 'data-status')).toBe('partial_outage')
 
     const healed = generateLogs({ nodes: NODES, from: new Date('2026-06-13T00:00:00Z'), to: new Date('2026-06-13T12:30:00Z'), intervalMinutes: 30 })
@@ -414,7 +410,19 @@ describe('status page', () => {
     expect(refetched).toHaveLength(9)
     expect(refetched.every((url) => /\?t=\d+$/.test(url))).toBe(true)
     expect(await page.$$eval('.card', (cards) => cards.length)).toBe(9)
-    await context.close()
+
+    // A refresh that cannot read status.json keeps the node cards.
+    server.files.set('status.json', { status: 503 })
+    await page.clock.runFor(60_000)
+    await page.waitForSelector('body[data-ready="3"]')
+    expect(await page.$$eval('#nodes .card', (cards) => cards.length)).toBe(3)
+    expect(await page.textContent('#page-problems')).toBe('Could not load status.json: HTTP 503. The node cards show the last known list.')
+
+    // Unticking auto-refresh stops the reloads.
+    await page.uncheck('#auto-refresh')
+    const unchecked = server.requests.length
+    await page.clock.runFor(120_000)
+    expect(server.requests.length).toBe(unchecked)
   })
 
   test('noscript message without JavaScript', async () => {
@@ -444,10 +452,12 @@ describe('status page', () => {
 })
 
 test('page assets stay under 60 KB', () => {
+  // Everything the browser loads before the first log: all files but the folder's README.
   const sizes = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => {
       const path = join(dir, entry.name)
-      return sum + (entry.isDirectory() ? sizes(path) : statSync(path).size)
+      if (entry.isDirectory()) return sum + sizes(path)
+      return entry.name.endsWith('.md') ? sum : sum + statSync(path).size
     }, 0)
   expect(sizes(TEMPLATE_DIR)).toBeLessThan(60 * 1024)
 })

@@ -42,6 +42,10 @@ function nodeList(status) {
     return { nodes, aggregator, problem: null }
   }
   const reason = status.problem || 'status.json has no "components" list.'
+  if (state.nodes.length > 0) {
+    // A refresh that cannot read status.json keeps the cards it has instead of dropping them.
+    return { nodes: state.nodes, aggregator: state.aggregator, problem: `${reason} The node cards show the last known list.` }
+  }
   return { nodes: [], aggregator: config.aggregator || null, problem: `Node cards are missing: ${reason} Set "nodes" in config.js to list them.` }
 }
 
