@@ -46,7 +46,8 @@ interface Workspace {
 }
 
 export class ExecutionManager {
-  private readonly baseDir = mkdtempSync(join(tmpdir(), 'flame-hub-sim-'))
+  /** Created on the first prepared analysis, so a simulator that never runs python leaves no folder. */
+  private baseDir: string | undefined
   private readonly workspaces = new Map<string, Workspace>()
   private readonly children = new Map<string, Set<ChildProcess>>()
 
@@ -60,6 +61,7 @@ export class ExecutionManager {
   /** Writes the CODE bucket files once per analysis. Paths that leave the code folder are rejected. */
   prepare(analysisId: string, files: Array<{ path: string; content: Buffer }>): void {
     if (this.workspaces.has(analysisId)) return
+    this.baseDir ??= mkdtempSync(join(tmpdir(), 'flame-hub-sim-'))
     const root = join(this.baseDir, analysisId)
     const workspace: Workspace = {
       root,
@@ -136,7 +138,10 @@ export class ExecutionManager {
     }, (this.timeoutSeconds + KILL_GRACE_SECONDS) * 1000)
 
     return new Promise((resolve) => {
+      let finished = false
       const finish = (exitCode: number | null, signal: string | null): void => {
+        if (finished) return
+        finished = true
         clearTimeout(killTimer)
         this.untrack(spec.analysisId, child)
         const ok = exitCode === 0
@@ -149,7 +154,8 @@ export class ExecutionManager {
         this.log(`analysis ${spec.analysisId}: could not start "${this.python}" for node ${spec.nodeId}: ${error.message}`)
         finish(null, null)
       })
-      child.once('exit', finish)
+      // 'close' comes after the output pipes are drained, so the last log lines are kept.
+      child.once('close', finish)
     })
   }
 
@@ -191,6 +197,6 @@ export class ExecutionManager {
   stop(): void {
     for (const set of this.children.values()) for (const child of set) child.kill('SIGKILL')
     this.children.clear()
-    rmSync(this.baseDir, { recursive: true, force: true })
+    if (this.baseDir !== undefined) rmSync(this.baseDir, { recursive: true, force: true })
   }
 }
