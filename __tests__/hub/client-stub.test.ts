@@ -395,11 +395,12 @@ describe('HubClient downloads', () => {
     const { hub, client } = await setup('e4', { maxConcurrent: 1 })
     await client.login()
     hub.faults.push({ method: 'GET', pathIncludes: '/stream', times: 1, action: { stallAfterBytes: 10 } })
-    const download = client.downloadBucket('bucket-1', { maxBytes: 1 << 20, deadline: Date.now() + 2000 }).catch((caught: unknown) => caught)
+    const download = client.downloadBucket('bucket-1', { maxBytes: 1 << 20, deadline: Date.now() + 4000 }).catch((caught: unknown) => caught)
     await new Promise((resolve) => setTimeout(resolve, 50))
     const started = Date.now()
     await expect(client.listNodes()).resolves.toHaveLength(3)
-    expect(Date.now() - started).toBeLessThan(1000)
+    // Far below the 4 s download deadline that a held slot would have imposed.
+    expect(Date.now() - started).toBeLessThan(2000)
     await expect(download).resolves.toMatchObject({ kind: 'timeout' })
   })
 

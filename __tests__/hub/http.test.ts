@@ -222,15 +222,20 @@ describe('Transport pacing', () => {
   })
 
   it('caps requests in flight', async () => {
-    let inFlight = 0
     let maxInFlight = 0
+    const waiting: ServerResponse[] = []
+    // Answers in pairs, 50 ms after the second request of a pair arrives, so a third request
+    // sent past the cap would show up while the pair is held.
     const base = await listen((_req, res) => {
-      inFlight += 1
-      maxInFlight = Math.max(maxInFlight, inFlight)
-      setTimeout(() => {
-        inFlight -= 1
-        res.writeHead(200).end('{}')
-      }, 20)
+      waiting.push(res)
+      maxInFlight = Math.max(maxInFlight, waiting.length)
+      if (waiting.length === 2) {
+        setTimeout(() => {
+          for (const held of waiting.splice(0)) {
+            held.writeHead(200).end('{}')
+          }
+        }, 50)
+      }
     })
     const layer = transport(new FakeClock(), { maxConcurrent: 2 })
     await Promise.all(Array.from({ length: 6 }, async () => layer.readJson(await layer.send(get(base)))))
