@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { type CommitSettings, parseCommitSettings } from './publish/commit-settings.js'
 import type { RoundSettings } from './round/settings.js'
 
 export type FailOn = 'never' | 'major-outage' | 'partial-outage' | 'any-failure'
@@ -33,6 +34,8 @@ export interface Settings extends RoundSettings {
   logDirRelative: string
   maxLogLines: number
   failOn: FailOn
+  /** The commit of the round's files through the GitHub API (inputs commit, github-token, repository, branch, commit-message). */
+  commit: CommitSettings
 }
 
 /** The file name of the analysis script shipped with the action. */
@@ -64,7 +67,9 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   precheck: 'auto',
   'log-dir': 'docs/logs',
   'max-log-lines': '2000',
-  'fail-on': 'never'
+  'fail-on': 'never',
+  commit: 'true',
+  'commit-message': '[Automated] Update E2E health check logs [skip ci]'
 }
 
 /** Maximum size of the analysis script in bytes, a sanity limit of this action rather than a Hub limit. */
@@ -160,7 +165,8 @@ export function readSettings(options: ReadSettingsOptions = {}): Settings {
     logDir,
     logDirRelative,
     maxLogLines: parseInteger('max-log-lines', input('max-log-lines'), 1, problems),
-    failOn: parseEnum('fail-on', input('fail-on'), FAIL_ON_VALUES, problems)
+    failOn: parseEnum('fail-on', input('fail-on'), FAIL_ON_VALUES, problems),
+    commit: parseCommitSettings(input, process.env, problems)
   }
 
   if (problems.length > 0) throw new SettingsError(problems)

@@ -5,6 +5,14 @@ import * as core from '@actions/core'
 import { systemClock } from './clock.js'
 import { writeHistory, roundLines, type WrittenLog } from './history/write.js'
 import { HubClient } from './hub/client.js'
+import { historyChangeSet, historyFilePath } from './publish/history-changes.js'
+import {
+  commitFailureMessage,
+  publishRound,
+  type PublishResult,
+  setCommitOutputs,
+  writeCommitSummary
+} from './publish/publish.js'
 import { readSettings, SettingsError, type Settings } from './inputs.js'
 import { buildAnnotations, emitAnnotations } from './report/annotations.js'
 import { failureMessage } from './report/exit.js'
@@ -64,20 +72,53 @@ async function runHealthCheck(settings: Settings, signal: AbortSignal): Promise<
   // still follows and the step fails at the end.
   const historyError = await core.group('History', () => writeRoundHistory(settings, lines))
 
-  // The commit of the history files and the status page goes here, before the report, so
-  // the summary can name the commit.
+  // The commit comes before the report, so the summary can link it. After a cancellation it
+  // still runs, within a short budget.
+  const committedLines = new Map([...lines].map(([key, line]) => [historyFilePath(settings.logDirRelative, key), line]))
+  const published = await commitRound(settings, lines, verdicts.overall, signal.aborted)
 
   const report = buildReport(record, verdicts, { budgets: settings.budgets, latencyLimit: settings.latencyLimit })
   setOutputs(buildOutputs(report))
   await writeSummary(report)
   emitAnnotations(buildAnnotations(verdicts))
   logVerdicts(verdicts)
+  setCommitOutputs(published)
+  await writeCommitSummary(published, committedLines)
+
+  // A failed commit fails the step, because a green run that recorded nothing would hide it.
+  const commitFailure = commitFailureMessage(published)
+  if (commitFailure !== null) core.setFailed(commitFailure)
 
   if (historyError !== null) {
     core.setFailed(`The history files in ${settings.logDirRelative} were not written: ${historyError.message}`)
     return
   }
   decideExitStatus(settings, record, verdicts)
+}
+
+/** Commits the round's history files; returns null when the `commit` input is false. */
+async function commitRound(
+  settings: Settings,
+  lines: ReadonlyMap<string, string>,
+  status: string,
+  cancelled: boolean
+): Promise<PublishResult | null> {
+  if (!settings.commit.enabled) return null
+  const commit = settings.commit
+
+  return core.group(`Commit to ${commit.owner}/${commit.repo}@${commit.branch}`, async () => {
+    const history = historyChangeSet({ logDir: settings.logDirRelative, lines, maxLines: settings.maxLogLines })
+    const result = await publishRound({
+      settings: commit,
+      changeSets: [history],
+      status,
+      workspace: settings.workspace,
+      workspacePaths: new Set(history.paths),
+      cancelled
+    })
+    if (result.ok) core.info(`Commit: ${'noChange' in result.outcome ? 'no file changed' : result.outcome.url}`)
+    return result
+  })
 }
 
 async function playRound(settings: Settings, signal: AbortSignal): Promise<RoundRecord> {

@@ -13,7 +13,8 @@ const VALID: Record<string, string> = {
   password: 'not-a-real-password',
   'auth-url': 'http://127.0.0.1:9/auth',
   'core-url': 'http://127.0.0.1:9/core/',
-  'storage-url': 'http://127.0.0.1:9/storage'
+  'storage-url': 'http://127.0.0.1:9/storage',
+  commit: 'false'
 }
 
 beforeAll(() => {

@@ -47,6 +47,8 @@ export interface CommitResult {
   url: string
   /** True when an earlier attempt's ref update had landed although its reply was lost. */
   foundByMarker: boolean
+  /** Path → content this commit wrote; empty when the commit was found by its marker. */
+  files: ReadonlyMap<string, string>
 }
 
 export interface NoChangeResult {
@@ -130,7 +132,15 @@ async function attemptCommit(options: CommitOptions, marker: string, attempt: nu
     ;(options.log ?? actionsLog).info(
       `Commit ${landed.sha} of this run is already on branch '${branch}'; an earlier reply was lost. Not committing again.`
     )
-    return { sha: landed.sha, verified: landed.verified, reason: landed.reason, attempts: attempt, url: landed.url, foundByMarker: true }
+    return {
+      sha: landed.sha,
+      verified: landed.verified,
+      reason: landed.reason,
+      attempts: attempt,
+      url: landed.url,
+      foundByMarker: true,
+      files: new Map()
+    }
   }
 
   const paths = [...new Set(options.changeSets.flatMap((changeSet) => changeSet.paths))]
@@ -173,7 +183,8 @@ async function attemptCommit(options: CommitOptions, marker: string, attempt: nu
     reason: commit.data.verification?.reason ?? 'unknown',
     attempts: attempt,
     url: commit.data.html_url,
-    foundByMarker: false
+    foundByMarker: false,
+    files: changes
   }
 }
 
