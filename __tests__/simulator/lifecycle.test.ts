@@ -34,8 +34,10 @@ describe.each(['e3', 'e4'] as const)('healthy pair round (%s)', (era) => {
     expect(payload.nodes_responded).toBe(2)
     expect(typeof payload.timestamp).toBe('number')
 
-    const inherent = sim.inherentSeconds()[run.analysisId] ?? 0
-    expect(inherent).toBeGreaterThan(0.5)
-    expect(inherent).toBeLessThan(10)
+    // About 85 simulated seconds at time scale 0.01, plus python time.
+    const wall = sim.inherentWallSeconds()[run.analysisId] ?? 0
+    expect(wall).toBeGreaterThan(0.5)
+    expect(wall).toBeLessThan(10)
+    expect(sim.inherentSeconds()[run.analysisId]).toBeCloseTo(wall / 0.01, 6)
   })
 })

@@ -121,5 +121,5 @@ test.concurrent('slow scenario triples the inherent time', async () => {
   const run = await runPair(target)
   expect(run.failedAt).toBeUndefined()
   // About 85 simulated seconds × 3 × 0.01, plus python time.
-  expect(target.inherentSeconds()[run.analysisId]).toBeGreaterThan(2.3)
+  expect(target.inherentWallSeconds()[run.analysisId]).toBeGreaterThan(2.3)
 })

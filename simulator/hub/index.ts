@@ -56,19 +56,31 @@ export interface HubSimulator {
   stats(): RequestStats
   resetStats(): void
   /**
-   * Hub-side seconds on each analysis's critical path, keyed by analysis id and kept after deletion: the
-   * CODE bucket delay, the mirror delay of the uploaded files, the build and distribution durations, and the
-   * time from distribution end to the RESULT file (autostart, pod start, the real python runs). Measured in
-   * real (wall-clock) seconds, so at time scale 0.01 a round of 85 simulated seconds reports about 0.85 s
-   * plus python time. Missing phases count as zero.
+   * Hub-side time on each analysis's critical path, keyed by analysis id and kept after deletion, in
+   * real-scale seconds: the wall-clock path divided by timeScale, so it compares with a round's wall time
+   * divided by timeScale. The path is the CODE bucket delay, the mirror delay of the uploaded files, the build
+   * and distribution durations, and the time from distribution end to the RESULT file (autostart, pod start,
+   * the real python runs). A phase that has not happened counts as zero.
    */
   inherentSeconds(): Record<string, number>
+  /** The same critical path in wall-clock seconds (not divided by timeScale). */
+  inherentWallSeconds(): Record<string, number>
   /** The live state, for tests: nodes, projects, analyses, buckets and files. */
   world: HubWorld
   /** Replaces the extra knobs: the scenario's faults stay underneath, `faults` is merged over them. */
   setFaults(faults: FaultSpec): void
   /** Stops the server, cancels pending work and kills every python run (by PID). */
   stop(): Promise<void>
+}
+
+function criticalPathSeconds(runtime: HubRuntime, divisor: number): Record<string, number> {
+  const result: Record<string, number> = {}
+  for (const [id, timing] of runtime.timings) {
+    const tail = timing.resultAt !== undefined && timing.distributedAt !== undefined ? timing.resultAt - timing.distributedAt : 0
+    const wallMs = (timing.bucketMs ?? 0) + (timing.mirrorMs ?? 0) + (timing.buildMs ?? 0) + (timing.distributionMs ?? 0) + tail
+    result[id] = wallMs / 1000 / divisor
+  }
+  return result
 }
 
 function checkNumber(name: string, value: number, minimum: number, fix: string): number {
@@ -123,15 +135,8 @@ export async function startHubSimulator(options: HubSimulatorOptions = {}): Prom
     scenario: scenarioName,
     stats: () => server.getStats(),
     resetStats: () => server.resetStats(),
-    inherentSeconds: () => {
-      const result: Record<string, number> = {}
-      for (const [id, timing] of runtime.timings) {
-        const tail = timing.resultAt !== undefined && timing.distributedAt !== undefined ? timing.resultAt - timing.distributedAt : 0
-        const total = (timing.bucketMs ?? 0) + (timing.mirrorMs ?? 0) + (timing.buildMs ?? 0) + (timing.distributionMs ?? 0) + tail
-        result[id] = total / 1000
-      }
-      return result
-    },
+    inherentSeconds: () => criticalPathSeconds(runtime, timeScale),
+    inherentWallSeconds: () => criticalPathSeconds(runtime, 1),
     world: runtime.world,
     setFaults: (faults) => runtime.setFaults(mergeFaults(scenario.faults, faults)),
     stop: async () => {
