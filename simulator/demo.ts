@@ -11,6 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
+import { demoCommitEnv, printDemoCommit, startDemoRepository } from './github/demo-step.js'
 import { startHubSimulator } from './hub/index.js'
 import { getScenario, scenarioNames } from './hub/faults.js'
 import { parseOutputFile, summaryToText } from './runner-files.js'
@@ -132,7 +133,8 @@ function nodeNames(computeNodes: number): string[] {
 /** Runs dist/index.js with the environment a runner gives a JavaScript action. */
 async function runAction(
   hub: { authUrl: string; coreUrl: string; storageUrl: string; username: string; password: string },
-  options: DemoOptions
+  options: DemoOptions,
+  extraEnv: Record<string, string> = {}
 ): Promise<ActionRun> {
   const runnerDir = path.join(options.workspace, '.runner')
   mkdirSync(runnerDir, { recursive: true })
@@ -173,6 +175,7 @@ async function runAction(
     GITHUB_RUN_ID: String(Date.now()),
     RUNNER_TEMP: runnerDir
   })
+  Object.assign(env, extraEnv)
 
   const started = Date.now()
   const exitCode = await new Promise<number>((resolve, reject) => {
@@ -265,12 +268,19 @@ async function main(): Promise<void> {
   )
   console.log(`A healthy round takes about ${Math.round(85 * options.timeScale + 3)} s at this time scale.\n`)
 
+  // Step 1b: the GitHub repository the action commits to, seeded with a workflow file.
+  const github = await startDemoRepository(options.workspace, 'demo', 'flame-status')
+  console.log(`GitHub API emulator for demo/flame-status at ${github.url}`)
+
   try {
     // Step 2: the action, as a runner would start it.
-    const run = await runAction(hub, options)
+    const run = await runAction(hub, options, demoCommitEnv(github))
 
     // Step 3: the summary, the outputs and the history files.
     printReport(run, options)
+
+    // Step 3b: the commit the action made.
+    printDemoCommit(github)
 
     if (options.keep) {
       console.log(`\nThe simulator keeps running at ${hub.url}; press Ctrl-C to stop it.`)
@@ -278,6 +288,7 @@ async function main(): Promise<void> {
     }
     process.exitCode = run.exitCode
   } finally {
+    await github.stop()
     await hub.stop()
   }
 }

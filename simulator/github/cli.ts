@@ -2,7 +2,6 @@
 // Runs until SIGINT or SIGTERM, then stops the server; a repository it created is removed
 // unless --repo-dir names where to keep it.
 
-import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 
@@ -69,15 +68,7 @@ async function main(): Promise<void> {
   }
   if (values.empty && values['seed-workflow']) fail('--empty and --seed-workflow exclude each other; give one.')
 
-  let repoDir: string | undefined
-  if (values['repo-dir'] !== undefined) {
-    repoDir = path.resolve(values['repo-dir'])
-    if (!existsSync(path.join(repoDir, 'HEAD'))) {
-      mkdirSync(repoDir, { recursive: true })
-      const { BareRepository } = await import('./git.js')
-      await new BareRepository(repoDir).run(['init', '--bare', '--quiet', `--initial-branch=${values.branch}`])
-    }
-  }
+  const repoDir = values['repo-dir'] === undefined ? undefined : path.resolve(values['repo-dir'])
 
   let seed: 'empty' | Record<string, string> | undefined
   if (values.empty) seed = 'empty'

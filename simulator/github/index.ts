@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -35,7 +36,10 @@ export type { EndpointName, Fault, FaultRule } from './faults.js'
 export type { RefUpdate } from './objects.js'
 
 export interface GitHubEmulatorOptions {
-  /** An existing bare repository to serve. Default: a new one in a temporary directory, removed on stop. */
+  /**
+   * Bare repository to serve, created when the folder has none and kept on stop. Default: a new
+   * one in a temporary directory, removed on stop.
+   */
   repoDir?: string
   /**
    * Files of the first commit on `branch` (path → UTF-8 content), or 'empty' for a repository
@@ -113,7 +117,10 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions = {}): 
   const repository = new BareRepository(repoDir)
   const log = options.log ?? (() => undefined)
 
-  if (ownsRepoDir) await repository.run(['init', '--bare', '--quiet', `--initial-branch=${branch}`], { env: { GIT_DIR: repoDir } })
+  if (ownsRepoDir || !existsSync(join(repoDir, 'HEAD'))) {
+    await mkdir(repoDir, { recursive: true })
+    await repository.run(['init', '--bare', '--quiet', `--initial-branch=${branch}`])
+  }
   if ((await repository.isEmpty()) && options.seed !== 'empty') {
     await seedRepository(repository, branch, options.seed ?? README_SEED)
   }
