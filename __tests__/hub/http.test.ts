@@ -224,7 +224,7 @@ describe('Transport pacing', () => {
   it('caps requests in flight', async () => {
     let maxInFlight = 0
     const waiting: ServerResponse[] = []
-    // Answers in pairs, 50 ms after the second request of a pair arrives, so a third request
+    // Responds in pairs, 50 ms after the second request of a pair arrives, so a third request
     // sent past the cap would show up while the pair is held.
     const base = await listen((_req, res) => {
       waiting.push(res)
