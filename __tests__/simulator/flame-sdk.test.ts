@@ -28,7 +28,7 @@ const NODES = [
   { nodeId: 'n2', nodeType: 'default' }
 ] as const
 
-/** Runs `script` on every node at once; returns each node's outcome and the aggregator's output files. */
+/** Runs `script` on every node at once and returns each node's outcome and the aggregator's output files. */
 async function runStar(
   script: string,
   extraEnv: Record<string, Record<string, string>> = {}

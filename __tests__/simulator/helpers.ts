@@ -29,7 +29,7 @@ export async function token(sim: HubSimulator): Promise<string> {
   return reply.body.access_token as string
 }
 
-/** One JSON request to core or storage; `path` is relative to the service base URL. */
+/** Sends one JSON request to core or storage. `path` is relative to the service base URL. */
 export async function call(
   base: string,
   accessToken: string | undefined,
@@ -51,7 +51,7 @@ export async function call(
   return { status: response.status, headers: response.headers, body: parsed }
 }
 
-/** Unwraps an E4 record envelope; E3 records are bare. */
+/** Unwraps an E4 record envelope. E3 records are bare. */
 export function record(reply: Reply, era: 'e3' | 'e4'): any { // eslint-disable-line @typescript-eslint/no-explicit-any
   return era === 'e4' ? reply.body.data : reply.body
 }

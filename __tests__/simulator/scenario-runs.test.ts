@@ -4,7 +4,7 @@
 import { afterAll, expect, test } from '@jest/globals'
 
 import { startHubSimulator, type HubSimulator, type HubSimulatorOptions } from '../../simulator/hub/index.js'
-import { downloadResult, readTar, runPair } from './helpers.js'
+import { call, downloadResult, readTar, runPair, token } from './helpers.js'
 
 const started: HubSimulator[] = []
 
@@ -77,8 +77,11 @@ test.concurrent('execution-fails fails default-2 and its aggregator', async () =
   expect(run.nodeStatus[run.aggregatorId]).toBe('failed')
   expect(run.analysis.executionStatus === 'executed').toBe(false)
 
-  const logs = target.world.analysisNodeLogs.filter((entry) => entry.nodeId === run.nodeId && entry.channel === 'stderr')
-  expect(logs.map((entry) => entry.message).join('\n')).toContain('FLAME_SIM_FAIL=1')
+  // The python traceback is served as node logs, as the Hub serves pod logs.
+  const logs = await call(target.coreUrl, await token(target), 'GET', `analysis-node-logs?filter[analysisId]=${run.analysisId}&filter[nodeId]=${run.nodeId}`)
+  expect(logs.status).toBe(200)
+  const messages = (logs.body.data as Array<{ message: string }>).map((entry) => entry.message).join('\n')
+  expect(messages).toContain('FLAME_SIM_FAIL=1')
 })
 
 test.concurrent('aggregator-fails leaves the result empty', async () => {

@@ -230,7 +230,7 @@ test.concurrent('mirror-never keeps bucket files empty', async () => {
   const { buckets, get } = await prepareAnalysis(sim, accessToken)
   const code = buckets.find((bucket) => bucket.type === 'CODE')
   expect((await upload(sim, accessToken, code?.bucketId ?? '', 'main.py', 'print(1)')).status).toBe(201)
-  // The mirror delay is 15 ms at this time scale; wait ten times as long.
+  // The mirror delay is 15 ms at this time scale, so wait ten times as long.
   await new Promise((resolve) => setTimeout(resolve, 150))
   expect((await get(`analysis-bucket-files?filter[analysisBucketId]=${code?.id}`)).body.data).toEqual([])
 })

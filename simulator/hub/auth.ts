@@ -28,7 +28,7 @@ interface AccessToken {
   userId: string
   familyId: string
   expiresAt: number
-  /** From the token-expiry fault: the token stops working here, whatever `expires_in` said. */
+  /** Revocation time from the token-expiry fault, which may come before `expires_in` runs out. */
   revokedAt: number
 }
 
@@ -166,7 +166,7 @@ export class TokenService {
     }
   }
 
-  /** A JWT-shaped token. The signature is random: the simulator checks tokens by lookup, not by signature. */
+  /** Creates a JWT-shaped token. Its signature is random because the simulator checks tokens by lookup. */
   private token(user: UserEntity, kind: string, issuedAt: number, expiresAt: number): string {
     const header = base64Url({ alg: 'HS256', typ: 'JWT' })
     const payload = base64Url({

@@ -211,7 +211,7 @@ function optionalText(value: unknown): string | null {
 }
 
 function approvalFor(runtime: HubRuntime, node: NodeEntity, kind: 'projectApproval' | 'analysisApproval'): Approval {
-  // Aggregators are approved at once; default nodes follow their knob (approved when no knob is set).
+  // Aggregators are approved at once. Default nodes follow their knob, and no knob means approved.
   if (node.type === 'aggregator') return 'approved'
   const setting = runtime.nodeFaults(node)[kind] ?? 'approved'
   return setting === 'pending' ? null : setting
@@ -221,8 +221,9 @@ function createProject(runtime: HubRuntime, request: RouteRequest): RouteReply {
   const world = runtime.world
   const status = runtime.faults.projectCreateStatus
   if (status !== undefined) {
-    const code = status === 403 ? 'permission_denied' : status >= 500 ? 'internal_error' : 'bad_request'
-    throw new ApiError(status, code, status === 403 ? 'You are not permitted to create a project.' : 'The project could not be created.')
+    if (status === 403) throw new ApiError(403, 'permission_denied', 'You are not permitted to create a project.')
+    const code = status >= 500 ? 'internal_error' : 'bad_request'
+    throw new ApiError(status, code, 'The project could not be created.')
   }
 
   const input = readInput(parseJsonObject(request.body), ['name', 'displayName', 'description', 'masterImageId'], [], runtime.settings.era)
@@ -506,7 +507,7 @@ function runCommand(runtime: HubRuntime, request: RouteRequest, id: string): Rou
       break
 
     case 'configurationUnlock':
-      // NOTE: the two messages below are worded here; the reference does not quote the Hub's unlock errors.
+      // NOTE: the Hub's wording of these two unlock errors is not known, so these messages are our own.
       if (!analysis.configurationLocked) throw analysisError('The analysis configuration is not locked.')
       if (!restartable(analysis.buildStatus)) throw analysisError('The analysis build process has already been initialized.')
       analysis.configurationLocked = false
@@ -543,7 +544,7 @@ function runCommand(runtime: HubRuntime, request: RouteRequest, id: string): Rou
 
     case 'buildCheck':
     case 'distributionCheck':
-      // The simulated worker never loses an image, so reconciling changes nothing.
+      // The simulated worker keeps every image it built, so reconciling leaves the status as it is.
       break
 
     default:

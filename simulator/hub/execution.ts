@@ -1,6 +1,6 @@
 // Real execution of an analysis: one python3 process per participating node, running the uploaded
 // entrypoint against the flame.star stand-in in ../flame_sdk. Nodes exchange values through files in a
-// directory per analysis; the aggregator writes its result files to an output directory.
+// directory per analysis, and the aggregator writes its result files to an output directory.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -13,7 +13,7 @@ import type { AnalysisNodeLogEntity } from './world.js'
 /** The stand-in SDK folder that goes on PYTHONPATH. */
 export const FLAME_SDK_DIR = fileURLToPath(new URL('../flame_sdk/', import.meta.url))
 
-/** Log lines kept per node run; the rest are counted and summarised in one line. */
+/** Log lines kept per node run. The rest are counted and reported in one log line. */
 const MAX_LOG_LINES = 200
 
 /** Real seconds between the wait deadline inside python and the kill of a run that ignored it. */
@@ -83,7 +83,7 @@ export class ExecutionManager {
     this.workspaces.set(analysisId, workspace)
   }
 
-  /** Starts one node's python run; resolves when the process has ended (or was killed). */
+  /** Starts one node's python run and resolves when the process has ended or was killed. */
   run(spec: NodeRunSpec): Promise<NodeRunResult> {
     const workspace = this.workspaces.get(spec.analysisId)
     if (workspace === undefined) throw new Error(`analysis ${spec.analysisId} has no prepared workspace`)
@@ -131,7 +131,7 @@ export class ExecutionManager {
     child.stdout?.on('data', capture('stdout'))
     child.stderr?.on('data', capture('stderr'))
 
-    // The wait deadline inside python should end the run first; this kill is the backstop.
+    // The wait deadline inside python should end the run first, so this kill is only the backstop.
     const killTimer = setTimeout(() => {
       this.log(`analysis ${spec.analysisId}: python run of node ${spec.nodeId} exceeded its deadline, killing PID ${child.pid}`)
       child.kill('SIGKILL')

@@ -28,34 +28,34 @@ export interface BurstSpec {
 }
 
 /**
- * Fault knobs, merged over a scenario. Global knobs apply to every analysis; `nodes` holds per-node knobs.
+ * Fault knobs, merged over a scenario. Global knobs apply to every analysis, and `nodes` contains the per-node knobs.
  * Delays named in seconds are simulated seconds (multiplied by the time scale).
  */
 export interface FaultSpec {
   nodes?: Record<string, NodeFaults>
   /** Multiplies every phase delay (buckets, mirroring, build, distribution, autostart, execution). */
   slowFactor?: number
-  /** The image build ends `failed` at about 60 % progress. */
+  /** The image build ends `failed` at 60 % progress. */
   buildFails?: boolean
   /** The image build stays `started` at 40 % progress forever. */
   buildStalls?: boolean
-  /** The distribution ends `failed` at about 50 % progress. */
+  /** The distribution ends `failed` at 60 % progress. */
   distributionFails?: boolean
-  /** The distribution stays `started` at 30 % progress forever. */
+  /** The distribution stays `started` at 40 % progress forever. */
   distributionStalls?: boolean
-  /** The first N `GET /analyses/:id` requests for each analysis answer 404. */
+  /** The first N `GET /analyses/:id` requests for each analysis return 404. */
   analysisNotFound?: number
-  /** Core and storage GET requests (not the version probe) answer 5xx in bursts. */
+  /** Core and storage GET requests (not the version probe) return 5xx in bursts. */
   serverErrors?: BurstSpec & { status?: number }
-  /** Core and storage GET requests answer 429 with Retry-After in bursts. */
+  /** Core and storage GET requests return 429 with Retry-After in bursts. */
   rateLimited?: BurstSpec & { retryAfterSeconds?: number }
-  /** Access tokens stop working this many simulated seconds after issue, whatever `expires_in` said. */
+  /** Access tokens stop working this many simulated seconds after issue, even when `expires_in` promised longer. */
   tokenRevokedAfterSeconds?: number
-  /** The password grant answers 429 `login_attempt_throttled`. */
+  /** The password grant returns 429 `login_attempt_throttled`. */
   loginThrottled?: boolean
-  /** The password grant answers 400 `invalid_credentials` even for the right password. */
+  /** The password grant returns 400 `invalid_credentials` even for the right password. */
   badCredentials?: boolean
-  /** `unavailable`: every /auth request answers 503. `refused`: the connection is destroyed without an answer. */
+  /** `unavailable`: every /auth request returns 503. `refused`: the connection is closed without a response. */
   authDown?: 'unavailable' | 'refused'
   /** The result stream sends the headers and the first 512 bytes, then stalls until the client gives up. */
   streamStalls?: boolean
@@ -65,17 +65,17 @@ export interface FaultSpec {
   gzipResult?: boolean
   /** The aggregator's result file is dropped, so the RESULT bucket stays empty. */
   emptyResult?: boolean
-  /** The result JSON says `overall_success: false`. */
+  /** The result JSON contains `overall_success: false`. */
   payloadOverallFalse?: boolean
   /** The result JSON lacks every default (compute) node in `node_results`. */
   payloadMissingNode?: boolean
-  /** `POST /projects` answers this status (403 `permission_denied` by default in the scenario). */
+  /** Status that `POST /projects` returns (403 `permission_denied` in the scenario). */
   projectCreateStatus?: number
   /** The Hub has no master images. */
   noMasterImage?: boolean
   /** These analysis bucket types are never created, even after `storageCheck`. */
   bucketNever?: Array<'CODE' | 'RESULT' | 'TEMP'>
-  /** Uploads to storage answer this status (507 `storage_insufficient` in the scenario). */
+  /** Status that uploads to storage return (507 `storage_insufficient` in the scenario). */
   uploadRejectedStatus?: number
   /** Uploaded files are never mirrored as analysis-bucket-files. */
   mirrorNever?: boolean
@@ -96,7 +96,7 @@ export const scenarios: Record<string, Scenario> = {
   'build-stalls': { description: 'every image build stops progressing at 40 %', faults: { buildStalls: true } },
   'distribution-fails': { description: 'every distribution ends failed', faults: { distributionFails: true } },
   'distribution-stalls': {
-    description: 'every distribution stops progressing at 30 %',
+    description: 'every distribution stops progressing at 40 %',
     faults: { distributionStalls: true }
   },
   'execution-fails': {
@@ -109,26 +109,26 @@ export const scenarios: Record<string, Scenario> = {
   },
   slow: { description: 'every phase takes three times as long', faults: { slowFactor: 3 } },
   'transient-404': {
-    description: 'the first 3 GETs of each analysis answer 404',
+    description: 'the first 3 GETs of each analysis return 404',
     faults: { analysisNotFound: 3 }
   },
   'server-errors': {
-    description: '2 of every 10 core/storage GETs answer 502',
+    description: '2 of every 10 core/storage GETs return 502',
     faults: { serverErrors: { burst: 2, every: 10, status: 502 } }
   },
   'rate-limit': {
-    description: '2 of every 10 core/storage GETs answer 429 with Retry-After: 1',
+    description: '2 of every 10 core/storage GETs return 429 with Retry-After: 1',
     faults: { rateLimited: { burst: 2, every: 10, retryAfterSeconds: 1 } }
   },
   'token-expiry': {
-    description: 'access tokens stop working 30 simulated seconds after issue while expires_in says 900',
+    description: 'access tokens stop working 30 simulated seconds after issue while expires_in is 900',
     faults: { tokenRevokedAfterSeconds: 30 }
   },
   'stalled-stream': { description: 'the result download stalls after 512 bytes', faults: { streamStalls: true } },
   'corrupt-tar': { description: 'the result download is a damaged tar', faults: { corruptTar: true } },
   'gzip-result': { description: 'the result download is a gzip-compressed tar', faults: { gzipResult: true } },
   'empty-result': { description: 'the RESULT bucket stays empty', faults: { emptyResult: true } },
-  'overall-false': { description: 'the result payload says overall_success false', faults: { payloadOverallFalse: true } },
+  'overall-false': { description: 'the result payload contains overall_success false', faults: { payloadOverallFalse: true } },
   'missing-node': {
     description: 'the result payload lacks the default (compute) nodes',
     faults: { payloadMissingNode: true }
@@ -143,14 +143,14 @@ export const scenarios: Record<string, Scenario> = {
       nodes: { 'aggregator-1': { online: true }, 'default-1': { online: true }, 'default-2': { online: false } }
     }
   },
-  'setup-fails': { description: 'creating a project answers 403', faults: { projectCreateStatus: 403 } },
+  'setup-fails': { description: 'creating a project returns 403', faults: { projectCreateStatus: 403 } },
   'no-master-image': { description: 'the Hub has no master image', faults: { noMasterImage: true } },
   'bucket-never': { description: 'the CODE bucket of an analysis never appears', faults: { bucketNever: ['CODE'] } },
-  'upload-rejected': { description: 'uploads to storage answer 507', faults: { uploadRejectedStatus: 507 } },
+  'upload-rejected': { description: 'uploads to storage return 507', faults: { uploadRejectedStatus: 507 } },
   'mirror-never': { description: 'uploaded files never appear as analysis-bucket-files', faults: { mirrorNever: true } },
   'bad-credentials': { description: 'the password grant rejects every password', faults: { badCredentials: true } },
-  'auth-down': { description: 'the auth service answers 503', faults: { authDown: 'unavailable' } },
-  'login-throttled': { description: 'the password grant answers 429 login_attempt_throttled', faults: { loginThrottled: true } }
+  'auth-down': { description: 'the auth service returns 503', faults: { authDown: 'unavailable' } },
+  'login-throttled': { description: 'the password grant returns 429 login_attempt_throttled', faults: { loginThrottled: true } }
 }
 
 export function scenarioNames(): string[] {
@@ -247,22 +247,22 @@ const globalKnobs: Record<string, CompactKnob> = {
   },
   'distribution-stalls': {
     usage: 'distribution-stalls',
-    help: 'distributions stop at 30 %',
+    help: 'distributions stop at 40 %',
     apply: (spec) => (spec.distributionStalls = true)
   },
   'analysis-404': {
     usage: 'analysis-404[:N]',
-    help: 'the first N GETs of each analysis answer 404 (default 3)',
+    help: 'the first N GETs of each analysis return 404 (default 3)',
     apply: (spec, value) => (spec.analysisNotFound = parseCount('analysis-404', value, 3))
   },
   'server-errors': {
     usage: 'server-errors[:BURST/EVERY]',
-    help: 'BURST of every EVERY core/storage GETs answer 502 (default 2/10)',
+    help: 'BURST of every EVERY core/storage GETs return 502 (default 2/10)',
     apply: (spec, value) => (spec.serverErrors = { ...parseBurst('server-errors', value), status: 502 })
   },
   'rate-limit': {
     usage: 'rate-limit[:BURST/EVERY]',
-    help: 'BURST of every EVERY core/storage GETs answer 429 with Retry-After: 1 (default 2/10)',
+    help: 'BURST of every EVERY core/storage GETs return 429 with Retry-After: 1 (default 2/10)',
     apply: (spec, value) => (spec.rateLimited = { ...parseBurst('rate-limit', value), retryAfterSeconds: 1 })
   },
   'token-expiry': {
@@ -272,7 +272,7 @@ const globalKnobs: Record<string, CompactKnob> = {
   },
   'login-throttled': {
     usage: 'login-throttled',
-    help: 'the password grant answers 429',
+    help: 'the password grant returns 429',
     apply: (spec) => (spec.loginThrottled = true)
   },
   'bad-credentials': {
@@ -282,7 +282,7 @@ const globalKnobs: Record<string, CompactKnob> = {
   },
   'auth-down': {
     usage: 'auth-down[:unavailable|refused]',
-    help: 'auth answers 503, or drops the connection',
+    help: 'auth returns 503, or drops the connection',
     apply: (spec, value) => {
       if (value !== undefined && value !== 'unavailable' && value !== 'refused') {
         throw new Error(`Invalid value "${value}" for fault "auth-down": expected unavailable or refused.`)
@@ -300,7 +300,7 @@ const globalKnobs: Record<string, CompactKnob> = {
   'empty-result': { usage: 'empty-result', help: 'the RESULT bucket stays empty', apply: (spec) => (spec.emptyResult = true) },
   'overall-false': {
     usage: 'overall-false',
-    help: 'the result payload says overall_success false',
+    help: 'the result payload contains overall_success false',
     apply: (spec) => (spec.payloadOverallFalse = true)
   },
   'missing-node': {
@@ -310,7 +310,7 @@ const globalKnobs: Record<string, CompactKnob> = {
   },
   'setup-fails': {
     usage: 'setup-fails[:STATUS]',
-    help: 'POST /projects answers STATUS (default 403)',
+    help: 'POST /projects returns STATUS (default 403)',
     apply: (spec, value) => (spec.projectCreateStatus = parseCount('setup-fails', value, 403))
   },
   'no-master-image': {
@@ -331,7 +331,7 @@ const globalKnobs: Record<string, CompactKnob> = {
   },
   'upload-rejected': {
     usage: 'upload-rejected[:STATUS]',
-    help: 'uploads answer STATUS (default 507)',
+    help: 'uploads return STATUS (default 507)',
     apply: (spec, value) => (spec.uploadRejectedStatus = parseCount('upload-rejected', value, 507))
   },
   'mirror-never': {

@@ -16,13 +16,13 @@ export { phaseSeconds } from './runtime.js'
 export const ERA_VERSIONS = { e3: '0.12.7', e4: '0.14.0' } as const
 
 export interface HubSimulatorOptions {
-  /** Wire era: e3 answers version 0.12.7 (snake_case, bare records), e4 answers 0.14.0 (camelCase, envelopes). Default e4. */
+  /** Wire era: e3 reports version 0.12.7 (snake_case, bare records), e4 reports 0.14.0 (camelCase, envelopes). Default e4. */
   era?: 'e3' | 'e4'
-  /** Port on 127.0.0.1; default 0 picks a free one. */
+  /** Port on 127.0.0.1. The default 0 picks a free one. */
   port?: number
-  /** Multiplies every simulated delay; 0.01 turns an 85 s round into under a second plus python time. Default 1. */
+  /** Factor for every simulated delay (default 1). At 0.01 an 85 s round takes under a second plus python time. */
   timeScale?: number
-  /** Named scenario from `scenarios`; default 'healthy'. */
+  /** Named scenario from `scenarios` (default 'healthy'). */
   scenario?: string
   /** Extra knobs merged over the scenario's. */
   faults?: FaultSpec
@@ -32,9 +32,9 @@ export interface HubSimulatorOptions {
   tokenLifetimeSeconds?: number
   /** Adds default nodes default-3 … default-(2+N), each with a registry. */
   extraNodes?: number
-  /** Requests per user per 60 s before 429; default 6000 (the Hub's user limit); 0 disables. */
+  /** Requests per user per 60 s before 429. Default 6000 (the Hub's user limit), and 0 disables the limit. */
   rateLimitPerMinute?: number
-  /** Python interpreter for the node runs; default 'python3'. */
+  /** Python interpreter for the node runs (default 'python3'). */
   python?: string
   /** Deadline in real seconds for waits inside a python run. Default max(10, 300 × timeScale). */
   executionTimeoutSeconds?: number

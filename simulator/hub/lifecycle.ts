@@ -31,7 +31,7 @@ function touch(runtime: HubRuntime, analysis: AnalysisEntity): void {
   analysis.updatedAt = isoNow()
 }
 
-/** Asks storage for the CODE, RESULT and TEMP buckets that are missing; each row appears after a delay. */
+/** Asks storage for the missing CODE, RESULT and TEMP buckets. Each row appears after a delay. */
 export function requestBuckets(runtime: HubRuntime, analysis: AnalysisEntity): void {
   for (const type of ['CODE', 'RESULT', 'TEMP'] as const) {
     if (runtime.world.bucketOfAnalysis(analysis.id, type) !== undefined) continue
@@ -176,7 +176,7 @@ export function startDistribution(runtime: HubRuntime, analysis: AnalysisEntity)
   timing.distributionStartedAt = performance.now()
 
   runWorkerPhase(runtime, analysis, 'distribution', {
-    // Failing at step 3 reports 60 %; stalling at step 2 leaves 40 %.
+    // Failing at step 3 reports 60 %, and stalling at step 2 leaves 40 %.
     failAt: runtime.faults.distributionFails === true ? 3 : undefined,
     stallAt: runtime.faults.distributionStalls === true ? 2 : undefined,
     onDone: () => {
@@ -207,7 +207,7 @@ function prepareWorkspace(runtime: HubRuntime, analysis: AnalysisEntity): void {
   runtime.executions.prepare(analysis.id, files)
 }
 
-/** Each approved node that is not down starts its analysis after the autostart delay. */
+/** Schedules the autostart of each approved node that is not down. */
 function scheduleAutostart(runtime: HubRuntime, analysis: AnalysisEntity): void {
   const rows = runtime.world.nodesOfAnalysis(analysis.id)
   const participants = rows.flatMap((row) => {
@@ -326,7 +326,7 @@ function storeResult(runtime: HubRuntime, analysis: AnalysisEntity, outputs: Arr
   }
 }
 
-/** Applies the payload faults to a JSON result; other content stays as it is. */
+/** Applies the payload faults to a JSON result. Other content stays as it is. */
 function rewritePayload(runtime: HubRuntime, analysis: AnalysisEntity, content: Buffer): Buffer {
   const faults = runtime.faults
   if (faults.payloadOverallFalse !== true && faults.payloadMissingNode !== true) return content

@@ -15,7 +15,7 @@ export interface RouteRequest {
 
 export interface RouteReply {
   status: number
-  /** A JSON body; ignored when `send` is set. */
+  /** JSON body, ignored when `send` is set. */
   body?: unknown
   headers?: Record<string, string>
   /** Writes a non-JSON body itself (the tar stream). */

@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto'
 
 /**
  * Default phase delays in simulated seconds. Together they make a healthy pair round take about 85 s at
- * time scale 1, in line with the budgets of the Python health check on staging (buckets and mirroring a few
- * seconds, build and distribution well under their 120 s limits, execution well under 240 s).
+ * time scale 1. Each phase stays well inside the budget of the Python health check on staging: 60 s for
+ * buckets and mirroring, 120 s each for build and distribution, and 240 s for execution.
  */
 export const phaseSeconds = {
   bucket: 2,
@@ -39,12 +39,12 @@ export interface RuntimeSettings {
   extraNodes: number
   rateLimitPerMinute: number
   python: string
-  /** Deadline in real seconds for every wait inside a node's python run; the run is killed 5 s later. */
+  /** Deadline in real seconds for every wait inside a node's python run. The run is killed 5 s later. */
   executionTimeoutSeconds: number
   log: (line: string) => void
 }
 
-/** What inherentSeconds() adds up for one analysis, in real milliseconds. */
+/** Phase durations of one analysis in real milliseconds, the terms of inherentSeconds(). */
 export interface AnalysisTiming {
   createdAt: number
   bucketMs?: number
@@ -127,7 +127,7 @@ export class HubRuntime {
     return this.faults.nodes?.[node.name] ?? {}
   }
 
-  /** The factor every phase delay is multiplied with, on top of the time scale. */
+  /** Returns the factor for every phase delay on top of the time scale (global and per-node slowness). */
   phaseFactor(node?: NodeEntity): number {
     const global = this.faults.slowFactor ?? 1
     return node === undefined ? global : global * (this.nodeFaults(node).slowFactor ?? 1)

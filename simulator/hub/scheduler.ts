@@ -10,7 +10,7 @@ export class Scheduler {
     private readonly onError: (error: unknown) => void
   ) {}
 
-  /** The real milliseconds a simulated delay takes. */
+  /** Converts a simulated delay to real milliseconds. */
   realMs(seconds: number, factor = 1): number {
     return seconds * 1000 * this.timeScale * factor
   }

@@ -12,7 +12,7 @@ import type { HubRuntime } from './runtime.js'
 import { handleStorage } from './storage-routes.js'
 import { ApiError, errorBody } from './wire.js'
 
-/** Request bodies above this size answer 413; the health check uploads a few kilobytes. */
+/** Request bodies above this size get 413. The health check uploads a few kilobytes. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024
 
 const RATE_WINDOW_MS = 60_000
@@ -26,7 +26,7 @@ export interface RequestStats {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-/** `GET /core/analyses/<uuid>` becomes `GET /core/analyses/:id`; bucket names count as ids too. */
+/** Normalises a path for counting: `GET /core/analyses/<uuid>` becomes `GET /core/analyses/:id`, bucket names too. */
 export function endpointKey(method: string, pathname: string): string {
   const segments = pathname.split('/').map((segment) => {
     const last = segment.split('.').pop() ?? ''

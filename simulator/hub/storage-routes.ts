@@ -73,7 +73,7 @@ async function upload(runtime: HubRuntime, request: RouteRequest, bucket: Storag
   return { status: 201, body: { data: toWire(files, runtime.settings.era), meta: { total: files.length } } }
 }
 
-/** A tar with a broken first-header checksum, cut in the middle of the first file. */
+/** Damages a tar: breaks the first header checksum and cuts the archive inside the first file. */
 function corrupt(tar: Buffer): Buffer {
   const damaged = Buffer.from(tar)
   damaged.write('99999999', 148, 'latin1')

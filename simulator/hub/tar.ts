@@ -52,7 +52,7 @@ function header(entry: TarEntry): Buffer {
   return block
 }
 
-/** One regular-file entry per input, then the two zero blocks that end an archive. */
+/** Packs one regular-file entry per input, then the two zero blocks that end an archive. */
 export function packTar(entries: TarEntry[]): Buffer {
   const parts: Buffer[] = []
   for (const entry of entries) {

@@ -22,7 +22,7 @@ export function notFound(entity: string): ApiError {
   return new ApiError(404, 'entity_not_found', `The ${entity} was not found.`)
 }
 
-/** The analysis-flow errors carry a derived code rather than an explicit one; clients branch on the message. */
+/** Creates an analysis-flow error. Its code is derived, not explicit, so clients branch on the message. */
 export function analysisError(message: string): ApiError {
   return new ApiError(400, 'ANALYSIS_ERROR', message)
 }
@@ -39,7 +39,7 @@ export function toCamel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase())
 }
 
-/** The key as the era writes it. */
+/** Converts a canonical key to the era's case. */
 export function wireKey(key: string, era: WireEra): string {
   return era === 'e3' ? toSnake(key) : key
 }
@@ -170,7 +170,7 @@ export function selectPage<T extends object>(rows: T[], query: ListQuery): { pag
   return { page: matching.slice(query.offset, query.offset + query.limit), total: matching.length }
 }
 
-/** The E4 `meta.schema` description of what a list endpoint accepts. */
+/** Describes the keys a list endpoint accepts, for the E4 `meta.schema`. */
 export function describeSchema(schema: ListSchema): Record<string, unknown> {
   return {
     filters: schema.filters,
@@ -190,7 +190,7 @@ export function listBody(
   return { data: toWire(rows, era), meta: fullMeta }
 }
 
-/** A single record: bare in E3, `{data, meta}` in E4 (meta holds the schema on GET, nothing on writes). */
+/** Wraps a single record: bare in E3, `{data, meta}` in E4 with the schema on GET and an empty meta on writes. */
 export function recordBody(entity: object, era: WireEra, schema?: ListSchema): unknown {
   if (era === 'e3') return toWire(entity, era)
   return { data: entity, meta: schema === undefined ? {} : { schema: describeSchema(schema) } }

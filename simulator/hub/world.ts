@@ -1,5 +1,5 @@
 // The simulated Hub's state: core entities in canonical camelCase (as E4 sends them) and the storage
-// service's buckets. Routes and the lifecycle change it; tests read it through HubSimulator.world.
+// service's buckets. Routes and the lifecycle change it, and tests read it through HubSimulator.world.
 
 import { randomBytes, randomUUID } from 'node:crypto'
 
@@ -197,7 +197,7 @@ export interface UserEntity {
   realmName: string
 }
 
-/** A timestamp as the Hub writes it. */
+/** Returns the current time as an ISO-8601 string, as the Hub writes timestamps. */
 export function isoNow(): string {
   return new Date().toISOString()
 }
@@ -230,7 +230,7 @@ export class HubWorld {
     return [...this.nodes.values()].find((node) => node.name === name)
   }
 
-  /** Finds a storage bucket by id or by name; storage accepts either in its paths. */
+  /** Finds a storage bucket by id or by name, because storage accepts either in its paths. */
   storageBucket(idOrName: string): StorageBucketEntity | undefined {
     return this.storageBuckets.get(idOrName) ?? [...this.storageBuckets.values()].find((bucket) => bucket.name === idOrName)
   }
@@ -368,7 +368,7 @@ const statusRank: Record<ProcessStatus, number> = {
   executed: 5
 }
 
-/** The lowest-ranked non-null node status; `failed` wins at once and nodes still null are ignored. */
+/** Derives the analysis status: the lowest-ranked node status, where `failed` wins and null nodes are ignored. */
 export function deriveExecutionStatus(rows: AnalysisNodeEntity[]): ProcessStatus | null {
   let lowest: ProcessStatus | null = null
   for (const row of rows) {

@@ -253,7 +253,7 @@ def _load_data(data_type, query):
     if data_type == 'fhir':
         return [{q: store[q] for q in queries if q in store} for store in stores]
 
-    # Every value other than 'fhir' takes the S3 branch; an empty key list means every object.
+    # Every value other than 'fhir' takes the S3 branch, and an empty key list means every object.
     if not queries:
         return [dict(store) for store in stores]
     return [{key: store[key] for key in queries if key in store} for store in stores]
