@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { type CommitSettings, parseCommitSettings } from './publish/commit-settings.js'
+import type { StatusPageMode } from './publish/template.js'
 import type { RoundSettings } from './round/settings.js'
 
 export type FailOn = 'never' | 'major-outage' | 'partial-outage' | 'any-failure'
@@ -15,6 +16,7 @@ const FAIL_ON_VALUES: readonly FailOn[] = ['never', 'major-outage', 'partial-out
 const KEEP_ANALYSES_VALUES: readonly RoundSettings['keepAnalyses'][] = ['on-failure', 'always', 'never']
 const PRECHECK_VALUES: readonly RoundSettings['precheck'][] = ['auto', 'online', 'off']
 const POLLING_VALUES: readonly RoundSettings['polling'][] = ['adaptive', 'fixed']
+const STATUS_PAGE_VALUES: readonly StatusPageMode[] = ['auto', 'off']
 
 /** Everything the action reads from its inputs, validated. */
 export interface Settings extends RoundSettings {
@@ -36,6 +38,8 @@ export interface Settings extends RoundSettings {
   failOn: FailOn
   /** The commit of the round's files through the GitHub API (inputs commit, github-token, repository, branch, commit-message). */
   commit: CommitSettings
+  /** `auto` adds the status page files missing beside the log folder; `off` adds none. */
+  statusPage: StatusPageMode
 }
 
 /** The file name of the analysis script shipped with the action. */
@@ -67,6 +71,7 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   precheck: 'auto',
   'log-dir': 'docs/logs',
   'max-log-lines': '2000',
+  'status-page': 'auto',
   'fail-on': 'never',
   commit: 'true',
   'commit-message': '[Automated] Update E2E health check logs [skip ci]'
@@ -166,7 +171,8 @@ export function readSettings(options: ReadSettingsOptions = {}): Settings {
     logDirRelative,
     maxLogLines: parseInteger('max-log-lines', input('max-log-lines'), 1, problems),
     failOn: parseEnum('fail-on', input('fail-on'), FAIL_ON_VALUES, problems),
-    commit: parseCommitSettings(input, process.env, problems)
+    commit: parseCommitSettings(input, process.env, problems),
+    statusPage: parseEnum('status-page', input('status-page'), STATUS_PAGE_VALUES, problems)
   }
 
   if (problems.length > 0) throw new SettingsError(problems)

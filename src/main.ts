@@ -14,6 +14,8 @@ import {
   writeCommitSummary
 } from './publish/publish.js'
 import { readSettings, SettingsError, type Settings } from './inputs.js'
+import type { ChangeSet } from './publish/changeset.js'
+import { statusPageChangeSets, statusPagePaths, writeChangeSetsToWorkspace } from './publish/status-page.js'
 import { buildAnnotations, emitAnnotations } from './report/annotations.js'
 import { failureMessage } from './report/exit.js'
 import { buildOutputs, buildReport, setOutputs } from './report/outputs.js'
@@ -75,7 +77,9 @@ async function runHealthCheck(settings: Settings, signal: AbortSignal): Promise<
   // The commit comes before the report, so the summary can link it. After a cancellation it
   // still runs, within a short budget.
   const committedLines = new Map([...lines].map(([key, line]) => [historyFilePath(settings.logDirRelative, key), line]))
-  const published = await commitRound(settings, lines, verdicts.overall, signal.aborted)
+  const page = buildStatusPage(settings, record, signal.aborted)
+  const published = await commitRound(settings, lines, verdicts.overall, signal.aborted, page)
+  if (!settings.commit.enabled) await core.group('Status page', () => writeStatusPage(settings, page))
 
   const report = buildReport(record, verdicts, { budgets: settings.budgets, latencyLimit: settings.latencyLimit })
   setOutputs(buildOutputs(report))
@@ -101,7 +105,8 @@ async function commitRound(
   settings: Settings,
   lines: ReadonlyMap<string, string>,
   status: string,
-  cancelled: boolean
+  cancelled: boolean,
+  page: StatusPageFiles
 ): Promise<PublishResult | null> {
   if (!settings.commit.enabled) return null
   const commit = settings.commit
@@ -110,15 +115,55 @@ async function commitRound(
     const history = historyChangeSet({ logDir: settings.logDirRelative, lines, maxLines: settings.maxLogLines })
     const result = await publishRound({
       settings: commit,
-      changeSets: [history],
+      changeSets: [history, ...page.changeSets],
       status,
       workspace: settings.workspace,
-      workspacePaths: new Set(history.paths),
+      workspacePaths: new Set([...history.paths, ...page.paths]),
       cancelled
     })
     if (result.ok) core.info(`Commit: ${'noChange' in result.outcome ? 'no file changed' : result.outcome.url}`)
     return result
   })
+}
+
+interface StatusPageFiles {
+  changeSets: ChangeSet[]
+  /** Repository-relative paths the ChangeSets may write, for the workspace copy. */
+  paths: string[]
+}
+
+/**
+ * Builds the ChangeSets for status.json, badges and the missing page template. They run after
+ * the history ChangeSet, so the artifacts describe the logs as committed. A problem here is
+ * a warning, because the round's lines matter more than the page.
+ */
+function buildStatusPage(settings: Settings, record: RoundRecord, cancelled: boolean): StatusPageFiles {
+  const options = {
+    logDir: settings.logDirRelative,
+    nodes: settings.nodes,
+    aggregator: record.aggregator?.name ?? null,
+    latencyLimitSeconds: settings.latencyLimit,
+    // After a cancellation the commit has about 6 s, so it skips reading the template files.
+    mode: cancelled ? ('off' as const) : settings.statusPage,
+    now: systemClock.now()
+  }
+  try {
+    const changeSets = statusPageChangeSets(options)
+    return { changeSets, paths: statusPagePaths(options, changeSets) }
+  } catch (error) {
+    core.warning(`The status page files are left out: ${error instanceof Error ? error.message : String(error)}`)
+    return { changeSets: [], paths: [] }
+  }
+}
+
+/** Writes status.json, badges and missing template files into the workspace when nothing is committed. */
+async function writeStatusPage(settings: Settings, page: StatusPageFiles): Promise<void> {
+  try {
+    const written = await writeChangeSetsToWorkspace(settings.workspace, page.changeSets)
+    core.info(`Status page files written: ${written.length === 0 ? 'none changed' : written.join(', ')}`)
+  } catch (error) {
+    core.warning(`The status page files were not written: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 async function playRound(settings: Settings, signal: AbortSignal): Promise<RoundRecord> {

@@ -10,6 +10,7 @@ import { describe, expect, test } from '@jest/globals'
 import { appendLines, formatLine } from '../../src/history/format.js'
 import type { ChangeSet } from '../../src/publish/changeset.js'
 import {
+  artifactPaths,
   artifactRoot,
   buildStatusFiles,
   buildStatusSummary,
@@ -126,6 +127,11 @@ describe('status files', () => {
     expect(overall).toContain('FLAME &lt;Hub&gt;')
     expect(overall).not.toContain('<Hub>')
     expect(JSON.parse(files.get('docs/badges/node-default-1.json')!)).toEqual({ schemaVersion: 1, label: 'default-1', message: 'up', color: 'brightgreen' })
+  })
+
+  test('artifact paths list every file', () => {
+    const files = buildStatusFiles(healthyLogs(), { ...OPTIONS, now: NOW })
+    expect(artifactPaths('docs/logs', NODES).sort()).toEqual([...files.keys()].sort())
   })
 
   test('node names with odd characters stay in badges/', () => {

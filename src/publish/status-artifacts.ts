@@ -328,6 +328,13 @@ export function buildStatusFiles(
   return files
 }
 
+/** Repository-relative paths of every file `buildStatusFiles` writes for these nodes. */
+export function artifactPaths(logDir: string, nodes: readonly string[]): string[] {
+  const root = artifactRoot(logDir)
+  const badges = ['overall', ...nodes.map((node) => `node-${badgeName(node)}`)]
+  return [posix.join(root, 'status.json'), ...badges.flatMap((name) => ['svg', 'json'].map((ext) => posix.join(root, 'badges', `${name}.${ext}`)))]
+}
+
 /** Report keys of all logs the artifacts read: the six steps, then one per node. */
 export function reportKeys(nodes: readonly string[]): string[] {
   return [...STEP_KEYS, ...nodes.map(nodeKey)]

@@ -6,7 +6,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
 import type { ChangeSet } from './changeset.js'
-import { artifactRoot, statusArtifactsChangeSet } from './status-artifacts.js'
+import { artifactPaths, artifactRoot, statusArtifactsChangeSet } from './status-artifacts.js'
 import { templateChangeSet, type StatusPageMode } from './template.js'
 
 export interface StatusPageOptions {
@@ -39,6 +39,11 @@ export function statusPageChangeSets(options: StatusPageOptions): ChangeSet[] {
   })
   const template = templateChangeSet(options.mode, artifactRoot(options.logDir))
   return template === null ? [artifacts] : [artifacts, template]
+}
+
+/** Repository-relative paths the status page ChangeSets can write, for the workspace copy. */
+export function statusPagePaths(options: StatusPageOptions, changeSets: readonly ChangeSet[]): string[] {
+  return [...artifactPaths(options.logDir, options.nodes), ...changeSets.flatMap((changeSet) => changeSet.paths)]
 }
 
 /**
