@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
 
 import { systemClock } from '../../src/clock.js'
-import { commitChangeSets, type CommitOptions, type CommitResult } from '../../src/publish/commit.js'
+import { backoffMs, commitChangeSets, type CommitOptions, type CommitResult } from '../../src/publish/commit.js'
 import { CommitError } from '../../src/publish/commit-errors.js'
 import { type GitHubEmulator, type GitHubEmulatorOptions, startGitHubEmulator } from '../../simulator/github/index.js'
 import { appendChangeSet, emulatorClient, git, instantClock, memoryLog, show } from './helpers.js'
@@ -146,7 +146,7 @@ describe('commitChangeSets', () => {
       'Initial commit'
     ])
     expect(target.stats().calls.updateRef).toBe(2)
-    expect(options.clock.sleeps).toEqual([250])
+    expect(options.clock.sleeps).toHaveLength(1)
     expect(options.log.lines.some((line) => line.includes('422 Update is not a fast forward'))).toBe(true)
     assertHealthyHistory(target)
   })
@@ -163,7 +163,7 @@ describe('commitChangeSets', () => {
     expect(error.message).toContain('in 5 attempts')
     expect(error.message).toContain('422 Update is not a fast forward')
     expect(target.stats().calls.updateRef).toBe(5)
-    expect(options.clock.sleeps).toEqual([250, 500, 1000, 2000])
+    expect(options.clock.sleeps).toHaveLength(4)
     expect(git(target, 'log', '--format=%s', 'main')).not.toContain('[Automated]')
     assertHealthyHistory(target)
   })
@@ -439,5 +439,18 @@ describe('commitChangeSets', () => {
     for (let index = 0; index < 4; index += 1) expect(log.split(`line from run ${index}\n`)).toHaveLength(2)
     expect(git(target, 'rev-list', '--count', 'main')).toBe('5')
     assertHealthyHistory(target)
+  })
+})
+
+describe('backoffMs', () => {
+  test.each([
+    [1, 0, 0.5, 125],
+    [2, 0, 0.5, 250],
+    [1, 2000, 0.5, 1000],
+    [3, 2000, 0.5, 4000],
+    [8, 2000, 0.5, 15000],
+    [1, 2000, 0, 0]
+  ])('retry %i after %i ms with %f', (retry, lastAttemptMs, random, expected) => {
+    expect(backoffMs(retry, lastAttemptMs, () => random)).toBe(expected)
   })
 })

@@ -69,7 +69,7 @@ interface Head {
 }
 
 const BACKOFF_BASE_MS = 250
-const BACKOFF_MAX_MS = 8000
+const BACKOFF_MAX_MS = 30_000
 
 /**
  * Commits the change sets to `branch` as one commit on top of the current head, without a
@@ -92,13 +92,15 @@ export async function commitChangeSets(options: CommitOptions): Promise<CommitOu
   }
 
   let lastFailure: ApiFailure | undefined
+  let lastAttemptMs = 0
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     if (attempt > 1) {
-      const delay = backoffMs(attempt - 1, random)
+      const delay = backoffMs(attempt - 1, lastAttemptMs, random)
       log.info(`Commit attempt ${attempt} of ${maxAttempts} in ${delay} ms: ${failureText(lastFailure!)}.`)
       await sleepOrCancel(clock, delay, options.signal, where)
     }
 
+    const attemptStarted = clock.now()
     try {
       const outcome = await attemptCommit(options, marker, attempt)
       if ('noChange' in outcome || outcome.foundByMarker) return outcome
@@ -110,6 +112,7 @@ export async function commitChangeSets(options: CommitOptions): Promise<CommitOu
       if (failure.aborted || options.signal?.aborted) throw cancelled(where, error)
       if (!isRefConflict(failure) && !isTransient(failure)) throw await explain(options, failure, error)
       lastFailure = failure
+      lastAttemptMs = clock.now() - attemptStarted
     }
   }
 
@@ -281,10 +284,16 @@ export function hasTrailer(message: string, trailer: string): boolean {
   return message.split('\n').some((line) => line.trim() === trailer)
 }
 
-/** Jittered exponential backoff: min(8 s, 250 ms · 2^(n-1)) times a factor in [0.5, 1.5). */
-export function backoffMs(retry: number, random: () => number): number {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (retry - 1))
-  return Math.round(base * (0.5 + random()))
+/**
+ * Computes the wait before retry `retry` (1 = the second attempt): a random time below
+ * min(30 s, unit · 2^(retry-1)), where unit is the failed attempt's duration but at least 250 ms.
+ * Scaling with the attempt's duration spreads writers that raced each other over several
+ * attempt lengths; with a fixed short base they would retry together and collide again.
+ */
+export function backoffMs(retry: number, lastAttemptMs: number, random: () => number): number {
+  const unit = Math.max(BACKOFF_BASE_MS, lastAttemptMs)
+  const ceiling = Math.min(BACKOFF_MAX_MS, unit * 2 ** (retry - 1))
+  return Math.round(ceiling * random())
 }
 
 async function sleepOrCancel(clock: Clock, ms: number, signal: AbortSignal | undefined, where: string): Promise<void> {
