@@ -15,6 +15,7 @@ import { demoCommitEnv, printDemoCommit, startDemoRepository } from './github/de
 import { startHubSimulator } from './hub/index.js'
 import { getScenario, scenarioNames } from './hub/faults.js'
 import { parseOutputFile, summaryToText } from './runner-files.js'
+import { servePage } from './serve-page.js'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DIST_ENTRY = path.join(REPO_ROOT, 'dist', 'index.js')
@@ -282,10 +283,14 @@ async function main(): Promise<void> {
     // Step 3b: the commit the action made.
     printDemoCommit(github)
 
-    if (options.keep) {
-      console.log(`\nThe simulator keeps running at ${hub.url}; press Ctrl-C to stop it.`)
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
-    }
+    // Step 4: the status page of the workspace's docs/, until Ctrl-C (--no-serve skips it).
+    // Files the action did not add there come from docs-template/.
+    const page = options.noServe ? null : await servePage([path.join(options.workspace, 'docs'), path.join(REPO_ROOT, 'docs-template')])
+    if (page) console.log(`\nStatus page: ${page.url} (127.0.0.1 only; press Ctrl-C to stop)`)
+
+    if (options.keep) console.log(`\nThe simulator keeps running at ${hub.url}; press Ctrl-C to stop it.`)
+    if (options.keep || page) await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
+    await page?.stop()
     process.exitCode = run.exitCode
   } finally {
     await github.stop()
