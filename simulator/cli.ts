@@ -24,6 +24,7 @@ function helpText(): string {
     '  --password P           its password (default health-check-password)',
     '  --token-lifetime S     access-token lifetime in seconds (default 900)',
     '  --rate-limit N         requests per user per minute before 429 (default 6000; 0 disables)',
+    '  --latency MS           add MS real milliseconds to every request (default 0)',
     '  --fault SPEC           add one fault knob; repeat for more (syntax below)',
     '  --verbose              log every request (method, path, status, ms)',
     '  --help                 show this text',
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     password: values.password,
     tokenLifetimeSeconds: values['token-lifetime'] === undefined ? undefined : numberOption('token-lifetime', values['token-lifetime'], 900, 1),
     rateLimitPerMinute: numberOption('rate-limit', values['rate-limit'], 6000, 0),
+    latencyMs: numberOption('latency', values.latency, 0, 0),
     log: values.verbose === true ? (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) : undefined
   })
 
@@ -133,6 +135,7 @@ function parse() {
       password: { type: 'string' },
       'token-lifetime': { type: 'string' },
       'rate-limit': { type: 'string' },
+      latency: { type: 'string' },
       fault: { type: 'string', multiple: true },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' }

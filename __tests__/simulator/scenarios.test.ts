@@ -149,6 +149,15 @@ test.concurrent('stalled streams count as concurrent', async () => {
   controller.abort()
 })
 
+test.concurrent('latency shows client concurrency', async () => {
+  const sim = await start('healthy', { latencyMs: 50 })
+  const accessToken = await token(sim)
+  sim.resetStats()
+  const replies = await Promise.all([1, 2, 3, 4, 5].map(() => call(sim.coreUrl, accessToken, 'GET', 'nodes')))
+  expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200, 200])
+  expect(sim.stats().peakConcurrent).toBe(5)
+})
+
 test.concurrent('corrupt-tar breaks the header checksum', async () => {
   const sim = await start('corrupt-tar')
   const archive = Buffer.from(await (await resultStream(sim)).arrayBuffer())

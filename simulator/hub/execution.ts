@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, normalize, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { AnalysisAdmission } from './admission.js'
 import type { AnalysisNodeLogEntity } from './world.js'
 
 /** The stand-in SDK folder that goes on PYTHONPATH. */
@@ -50,13 +51,17 @@ export class ExecutionManager {
   private baseDir: string | undefined
   private readonly workspaces = new Map<string, Workspace>()
   private readonly children = new Map<string, Set<ChildProcess>>()
+  private readonly admission: AnalysisAdmission
 
   constructor(
     private readonly python: string,
     private readonly timeoutSeconds: number,
+    maxConcurrentAnalyses: number,
     private readonly onLog: (entry: AnalysisNodeLogEntity) => void,
     private readonly log: (line: string) => void
-  ) {}
+  ) {
+    this.admission = new AnalysisAdmission(maxConcurrentAnalyses)
+  }
 
   /** Writes the CODE bucket files once per analysis. Paths that leave the code folder are rejected. */
   prepare(analysisId: string, files: Array<{ path: string; content: Buffer }>): void {
@@ -83,8 +88,31 @@ export class ExecutionManager {
     this.workspaces.set(analysisId, workspace)
   }
 
-  /** Starts one node's python run and resolves when the process has ended or was killed. */
+  /**
+   * Starts one node's python run once its analysis may run, and resolves when the process has ended or was
+   * killed. A run dropped while it waited resolves as failed without a process.
+   */
   run(spec: NodeRunSpec): Promise<NodeRunResult> {
+    return new Promise((resolve) => {
+      const started = performance.now()
+      const cancel = (): void => resolve({ ok: false, exitCode: null, signal: null, outputs: [], durationMs: performance.now() - started })
+      const start = (): void => {
+        let running: Promise<NodeRunResult>
+        try {
+          running = this.spawnRun(spec)
+        } catch (error) {
+          this.log(`analysis ${spec.analysisId}: python run of node ${spec.nodeId} could not start: ${String(error)}`)
+          this.admission.leave(spec.analysisId)
+          cancel()
+          return
+        }
+        void running.then(resolve)
+      }
+      this.admission.enter(spec.analysisId, start, cancel)
+    })
+  }
+
+  private spawnRun(spec: NodeRunSpec): Promise<NodeRunResult> {
     const workspace = this.workspaces.get(spec.analysisId)
     if (workspace === undefined) throw new Error(`analysis ${spec.analysisId} has no prepared workspace`)
 
@@ -144,6 +172,7 @@ export class ExecutionManager {
         finished = true
         clearTimeout(killTimer)
         this.untrack(spec.analysisId, child)
+        this.admission.leave(spec.analysisId)
         const ok = exitCode === 0
         if (!ok) this.markFailed(workspace, spec.nodeId)
         if (lines > MAX_LOG_LINES) this.log(`analysis ${spec.analysisId}: node ${spec.nodeId} wrote ${lines} log lines, kept ${MAX_LOG_LINES}`)
@@ -186,6 +215,7 @@ export class ExecutionManager {
 
   /** Kills the runs of one analysis (by PID) and removes its files. */
   discard(analysisId: string): void {
+    this.admission.discard(analysisId)
     for (const child of this.children.get(analysisId) ?? []) child.kill('SIGKILL')
     this.children.delete(analysisId)
     const workspace = this.workspaces.get(analysisId)

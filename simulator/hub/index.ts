@@ -1,6 +1,8 @@
 // The FLAME Hub simulator: auth (Authup), core and storage on one local HTTP server, in the wire format
 // of Hub 0.12.7 (era e3) or 0.14.0 (era e4), with analyses that really run python3 per node.
 
+import { availableParallelism } from 'node:os'
+
 import { getScenario, mergeFaults, type FaultSpec } from './faults.js'
 import { HubRuntime } from './runtime.js'
 import { HubServer, type RequestStats } from './server.js'
@@ -38,6 +40,14 @@ export interface HubSimulatorOptions {
   python?: string
   /** Deadline in real seconds for waits inside a python run. Default max(10, 300 × timeScale). */
   executionTimeoutSeconds?: number
+  /**
+   * Analyses whose python runs may be active at once (default 2 × the CPU count, at least 4). Each pair
+   * analysis starts two interpreters, so this bounds memory and CPU in scale tests; waiting time counts as
+   * Hub time in inherentSeconds().
+   */
+  maxConcurrentAnalyses?: number
+  /** Real milliseconds added to every request before it is handled (default 0). Not scaled by timeScale. */
+  latencyMs?: number
   /** Receives one debug line per request (method, path, status, ms) and every error the simulator handles. */
   log?: (line: string) => void
 }
@@ -113,12 +123,16 @@ export async function startHubSimulator(options: HubSimulatorOptions = {}): Prom
       rateLimitPerMinute: rateLimit,
       python: options.python ?? 'python3',
       executionTimeoutSeconds: options.executionTimeoutSeconds ?? Math.max(10, 300 * timeScale),
+      maxConcurrentAnalyses: Math.floor(
+        checkNumber('maxConcurrentAnalyses', options.maxConcurrentAnalyses ?? Math.max(4, 2 * availableParallelism()), 1, 'use 1 or more')
+      ),
       log
     },
     mergeFaults(scenario.faults, options.faults ?? {}),
     lifetime
   )
-  const server = new HubServer(runtime, ERA_VERSIONS[era], rateLimit)
+  const latencyMs = checkNumber('latencyMs', options.latencyMs ?? 0, 0, 'use 0 or more milliseconds')
+  const server = new HubServer(runtime, ERA_VERSIONS[era], rateLimit, latencyMs)
   const boundPort = await server.listen(port)
   const url = `http://127.0.0.1:${boundPort}`
   log(`hub simulator listening on ${url} (era ${era}, scenario ${scenarioName}, time scale ${timeScale})`)

@@ -41,6 +41,8 @@ export interface RuntimeSettings {
   python: string
   /** Deadline in real seconds for every wait inside a node's python run. The run is killed 5 s later. */
   executionTimeoutSeconds: number
+  /** Analyses whose python runs may be active at once; later ones wait with their nodes `executing`. */
+  maxConcurrentAnalyses: number
   log: (line: string) => void
 }
 
@@ -82,6 +84,7 @@ export class HubRuntime {
     this.executions = new ExecutionManager(
       settings.python,
       settings.executionTimeoutSeconds,
+      settings.maxConcurrentAnalyses,
       (entry) => this.world.analysisNodeLogs.push(entry),
       (line) => this.log(line)
     )

@@ -85,7 +85,8 @@ export class HubServer {
   constructor(
     private readonly runtime: HubRuntime,
     private readonly version: string,
-    private readonly rateLimitPerMinute: number
+    private readonly rateLimitPerMinute: number,
+    private readonly latencyMs: number
   ) {
     this.server = createServer((request, response) => {
       void this.handle(request, response)
@@ -133,6 +134,8 @@ export class HubServer {
     })
 
     try {
+      // A fixed delay per request stands in for network and server time, so client concurrency shows in peakConcurrent.
+      if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs))
       const reply = await this.route(request, method, url)
       if (reply === undefined) return
       if (reply.status === 429) this.stats.rateLimited++
