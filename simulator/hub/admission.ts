@@ -20,7 +20,7 @@ export class AnalysisAdmission {
     return new Set(this.waiting.map((entry) => entry.analysisId)).size
   }
 
-  /** Runs `start` once the analysis holds a slot; `cancel` runs instead when the analysis is discarded first. */
+  /** Runs `start` once the analysis has a slot. When the analysis is discarded first, `cancel` runs instead. */
   enter(analysisId: string, start: () => void, cancel: () => void): void {
     if (this.activeRuns.has(analysisId) || this.activeRuns.size < this.maxAnalyses) {
       this.begin(analysisId, start)
