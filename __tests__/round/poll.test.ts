@@ -20,7 +20,12 @@ describe('pollDelays', () => {
   })
 
   it('adaptive never exceeds a small interval', () => {
-    expect(take(pollDelays('adaptive', 50), 5)).toEqual([50, 50, 50, 50, 50])
+    expect(Math.max(...take(pollDelays('adaptive', 50), 12))).toBe(50)
+  })
+
+  it('adaptive scales its start below 3 s', () => {
+    expect(take(pollDelays('adaptive', 300), 8)).toEqual([20, 32, 51, 82, 131, 210, 300, 300])
+    expect(take(pollDelays('adaptive', 6000), 1)).toEqual([ADAPTIVE_FIRST_DELAY_MS])
   })
 
   it('fixed repeats the interval', () => {

@@ -19,12 +19,12 @@ import {
 import { describeAnalysisNodes, describeBuild, describeDistribution, describeProcess, formatSeconds } from './describe.js'
 import { describeError, StepFailure } from './failure.js'
 import { checkPayload, findPayload, readTarFiles, type ResultPayload } from './payload.js'
-import { callWithin, pollUntil, type PollOptions, type PollResult } from './poll.js'
+import { callWithin, pollUntil, scaledBelowReference, type PollOptions, type PollResult } from './poll.js'
 import { DEFAULT_RESULT_MAX_BYTES, type RoundSettings } from './settings.js'
 
-/** Gap between bucket polls in fixed mode, as the Python predecessor had it. */
+/** Gap between bucket polls in fixed mode, as the Python predecessor had it (shorter below a 3 s poll interval). */
 export const FIXED_BUCKET_POLL_MS = 1000
-/** Pause after the upload in fixed mode, as the Python predecessor had it. */
+/** Pause after the upload in fixed mode, as the Python predecessor had it (shorter below a 3 s poll interval). */
 export const FIXED_UPLOAD_SETTLE_MS = 2000
 /** Fraction of the bucket budget after which a missing CODE bucket triggers one storageCheck. */
 export const STORAGE_CHECK_AFTER = 0.25
@@ -67,7 +67,9 @@ export async function uploadScript(ctx: PairContext, onCreated: (analysis: Analy
 
   await hub.uploadFile(codeBucket.bucketId!, settings.script.fileName, settings.script.content, { signal })
   ctx.log(`uploaded ${settings.script.fileName} (${settings.script.content.byteLength} bytes)`)
-  if (settings.polling === 'fixed') await ctx.clock.sleep(FIXED_UPLOAD_SETTLE_MS, signal)
+  if (settings.polling === 'fixed') {
+    await ctx.clock.sleep(scaledBelowReference(FIXED_UPLOAD_SETTLE_MS, settings.pollInterval * 1000), signal)
+  }
 
   const file = await waitForBucketFile(ctx, codeBucket)
   await hub.markEntrypoint(file.id, { signal })
@@ -312,7 +314,7 @@ function waitOptions(ctx: PairContext, deadline: number, kind: 'bucket' | 'phase
     signal: ctx.signal,
     deadline,
     mode: settings.polling,
-    intervalMs: fixedBucket ? FIXED_BUCKET_POLL_MS : settings.pollInterval * 1000,
+    intervalMs: fixedBucket ? scaledBelowReference(FIXED_BUCKET_POLL_MS, settings.pollInterval * 1000) : settings.pollInterval * 1000,
     onPoll: ctx.countPoll
   }
 }

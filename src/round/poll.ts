@@ -9,6 +9,12 @@ import type { PollingMode } from './settings.js'
 
 /** First gap of an adaptive wait; a phase that is already done is seen after one poll. */
 export const ADAPTIVE_FIRST_DELAY_MS = 200
+/**
+ * The poll interval whose schedules the fixed constants describe (the input's default, 3 s).
+ * A shorter interval shrinks the first adaptive gap and the fixed bucket poll and upload
+ * pause in proportion, so a time-scaled round (simulator, benchmark) keeps the schedule's shape.
+ */
+export const REFERENCE_POLL_INTERVAL_MS = 3000
 /** Growth of the gap between adaptive polls, until it reaches the wait's interval. */
 export const ADAPTIVE_BACKOFF_FACTOR = 1.6
 
@@ -70,11 +76,19 @@ export function* pollDelays(mode: PollingMode, intervalMs: number): Generator<nu
     for (;;) yield intervalMs
   }
 
-  let delay = Math.min(ADAPTIVE_FIRST_DELAY_MS, intervalMs)
+  let delay = scaledBelowReference(ADAPTIVE_FIRST_DELAY_MS, intervalMs)
   for (;;) {
     yield delay
     delay = Math.min(Math.round(delay * ADAPTIVE_BACKOFF_FACTOR), intervalMs)
   }
+}
+
+/**
+ * Scale a schedule constant written for the 3 s reference interval down to a shorter
+ * `intervalMs`. At or above the reference the constant stays as it is.
+ */
+export function scaledBelowReference(constantMs: number, intervalMs: number): number {
+  return constantMs * Math.min(1, intervalMs / REFERENCE_POLL_INTERVAL_MS)
 }
 
 /**
