@@ -226,6 +226,7 @@ describe('runRound node split', () => {
     expect(unknown.analysisId).toBeNull()
     expect(statuses(pairOf(record, 'default-1'))).toEqual(ALL_SUCCESS)
     expect(settled.map((pair) => pair.node)).toContain('default-9')
+    expect(unknown.log).toEqual(['pre-check failed, no analysis run: node default-9 is not registered on the Hub'])
   })
 
   it('fails the pre-check of a node without registry', async () => {
@@ -267,6 +268,7 @@ describe('runRound setup', () => {
       expect(pair.steps.upload).toEqual({ status: 'failed', seconds: null, reason: 'project setup failed: GET /master-images failed with 500' })
       expect(pair.failedStep).toBe('upload')
       expect(pair.steps.distribute.status).toBe('unknown')
+      expect(pair.log).toEqual(['not run: project setup failed: GET /master-images failed with 500'])
     }
     expect(hub.count('createAnalysis')).toBe(0)
   })
@@ -428,6 +430,22 @@ describe('runRound cancellation', () => {
     expect(hub.count('createAnalysis')).toBe(0)
   })
 
+  it('leaves pairs unknown during setup', async () => {
+    const { record, hub } = await play({}, {}, (fakeHub, clock, controller) => {
+      fakeHub.listMasterImages = (options) => clock.sleep(5000, options?.signal).then(() => [])
+      void clock.sleep(1000).then(() => controller.abort(new Error('cancelled')))
+    })
+    expect(record.cancelled).toBe(true)
+    expect(record.login.status).toBe('success')
+    expect(record.setup).toMatchObject({ status: 'unknown', seconds: null, reason: 'cancelled' })
+    for (const pair of record.pairs) {
+      expect(pair.steps.upload).toEqual({ status: 'unknown', seconds: null, reason: 'cancelled' })
+      expect(pair.failedStep).toBeNull()
+      expect(pair.log).toEqual(['not run: the round was cancelled during the project setup'])
+    }
+    expect(hub.count('createAnalysis')).toBe(0)
+  })
+
   it('leaves waiting pairs unknown', async () => {
     const { record } = await play({}, { maxParallel: 1 }, (_hub, clock, controller) => {
       void clock.sleep(2500).then(() => controller.abort(new Error('cancelled')))
@@ -436,5 +454,6 @@ describe('runRound cancellation', () => {
     expect(waiting.startedAt).toBeNull()
     expect(Object.values(waiting.steps).every((step) => step.status === 'unknown' && step.reason === 'cancelled')).toBe(true)
     expect(waiting.cleanup).toBe('none')
+    expect(waiting.log).toEqual(['not run: the round was cancelled before this pair started'])
   })
 })

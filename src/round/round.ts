@@ -210,7 +210,9 @@ class RoundRun {
     for (const name of computeNames) {
       const node = findNode(hubNodes, name)
       const outcome = precheckNode(name, node, onlineFlag.required)
-      this.record.pairs.push(newPairRecord(name, node?.id ?? null, outcome))
+      const pair = newPairRecord(name, node?.id ?? null, outcome)
+      if (!outcome.passed) pair.log.push(`pre-check failed, no analysis run: ${outcome.reason}`)
+      this.record.pairs.push(pair)
       this.line(outcome.passed ? `pre-check passed: ${name}` : `pre-check failed: ${outcome.reason}`)
     }
   }
@@ -260,7 +262,10 @@ class RoundRun {
     const { record } = this
     if (this.signal?.aborted) {
       Object.assign(record.setup, { status: 'unknown', seconds: null, reason: CANCELLED })
-      for (const pair of runnable) markUnknownFrom(pair, 'upload', CANCELLED)
+      for (const pair of runnable) {
+        markUnknownFrom(pair, 'upload', CANCELLED)
+        pair.log.push('not run: the round was cancelled during the project setup')
+      }
       this.line('setup cancelled')
       return
     }
@@ -271,6 +276,7 @@ class RoundRun {
     for (const pair of runnable) {
       pair.steps.upload = { status: 'failed', seconds: null, reason: `project setup failed: ${reason}` }
       pair.failedStep = 'upload'
+      pair.log.push(`not run: project setup failed: ${reason}`)
     }
     this.warn(`project setup failed: ${reason}`)
   }
@@ -288,6 +294,7 @@ class RoundRun {
     await forEachLimited(runnable, limit, async (pair) => {
       if (this.signal?.aborted) {
         markUnknownFrom(pair, 'upload', CANCELLED)
+        pair.log.push('not run: the round was cancelled before this pair started')
       } else {
         await runPair(
           {
