@@ -17,7 +17,7 @@ import { readSettings, SettingsError, type Settings } from './inputs.js'
 import type { ChangeSet } from './publish/changeset.js'
 import { statusPageChangeSets, statusPagePaths, writeChangeSetsToWorkspace } from './publish/status-page.js'
 import { buildAnnotations, emitAnnotations } from './report/annotations.js'
-import { failureMessage } from './report/exit.js'
+import { roundFailureMessage } from './report/exit.js'
 import { buildOutputs, buildReport, setOutputs } from './report/outputs.js'
 import { writeSummary } from './report/summary.js'
 import type { PairRecord, RoundRecord } from './round/record.js'
@@ -100,7 +100,7 @@ async function runHealthCheck(settings: Settings, signal: AbortSignal): Promise<
   decideExitStatus(settings, record, verdicts)
 }
 
-/** Commits the round's history files; returns null when the `commit` input is false. */
+/** Commits the round's history and status page files; returns null when the `commit` input is false. */
 async function commitRound(
   settings: Settings,
   lines: ReadonlyMap<string, string>,
@@ -241,10 +241,6 @@ function logVerdicts(verdicts: RoundVerdicts): void {
 
 /** Fails the step on a misconfiguration, and on an unhealthy Hub when the `fail-on` input asks for it. */
 function decideExitStatus(settings: Settings, record: RoundRecord, verdicts: RoundVerdicts): void {
-  if (record.misconfiguration) {
-    core.setFailed(`The configured nodes cannot form a round: ${record.misconfiguration}. Fix the 'nodes' input.`)
-    return
-  }
-  const message = failureMessage(settings.failOn, verdicts.overall)
+  const message = roundFailureMessage(settings.failOn, verdicts.overall, record.misconfiguration)
   if (message !== null) core.setFailed(message)
 }

@@ -1,6 +1,7 @@
-// Loading of logs, status.json and messages.json. Every request bypasses caches (GitHub
-// Pages serves files with a 10-minute max-age) and every failure becomes a result with a
-// readable problem instead of an exception, so one bad file never stops the page.
+// Loading of logs, status.json and messages.json. Every request bypasses caches, because
+// static hosts such as GitHub Pages let browsers keep files for some minutes. Every failure
+// becomes a result with a readable problem instead of an exception, so one bad file never
+// stops the page.
 
 const TIMEOUT_MS = 20000
 
@@ -40,7 +41,7 @@ export async function fetchJson(url) {
   }
 }
 
-/** Runs `task` over `items` with at most `limit` running at once; `onResult` sees each as it ends. */
+/** Runs `task` over `items` with at most `limit` running at once; `onResult` receives each result as it ends. */
 export async function forEachLimited(items, limit, task, onResult) {
   let next = 0
   const worker = async () => {

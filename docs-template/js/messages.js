@@ -4,15 +4,16 @@
 // names), `url` adds a "More information" link. Every string is rendered as text, and only
 // http(s) URLs become links.
 
-const TYPES = new Set(['info', 'maintenance', 'incident'])
+const TYPE_LABELS = { info: 'Information', maintenance: 'Maintenance', incident: 'Incident' }
 const URL_PATTERN = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)]/g
 
-/** A time from an ISO 8601 string; a bare date or date-time without offset is read as UTC. */
+/** Parses an ISO 8601 time; a bare date, or a date-time without an offset, is read as UTC. */
 function parseTime(value) {
   if (typeof value !== 'string' || value.trim() === '') return null
-  const text = value.trim()
-  const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(text)
-  const time = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : hasOffset ? text : `${text}Z`)
+  let text = value.trim()
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) text += 'T00:00:00Z'
+  else if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(text)) text += 'Z'
+  const time = Date.parse(text)
   return Number.isNaN(time) ? null : time
 }
 
@@ -50,7 +51,7 @@ export function activeMessages(data, now) {
     if (end !== null && now > end) return
 
     const message = {
-      type: TYPES.has(entry.type) ? entry.type : 'info',
+      type: Object.hasOwn(TYPE_LABELS, entry.type) ? entry.type : 'info',
       title: entry.title,
       text: typeof entry.text === 'string' ? entry.text : '',
       date: typeof entry.date === 'string' ? entry.date : '',
@@ -95,7 +96,7 @@ export function renderMessages(container, messages, formatUtc) {
     const heading = document.createElement('h2')
     const kind = document.createElement('span')
     kind.className = 'message-type'
-    kind.textContent = message.type === 'incident' ? 'Incident' : message.type === 'maintenance' ? 'Maintenance' : 'Information'
+    kind.textContent = TYPE_LABELS[message.type]
     heading.append(kind, ' ', message.title)
 
     const meta = document.createElement('p')

@@ -15,6 +15,10 @@ function element(tag, className, text) {
   return node
 }
 
+function runs(count) {
+  return count === 1 ? '1 run' : `${count} runs`
+}
+
 function seconds(value) {
   return value === null ? 'no duration' : `${value.toFixed(2)} s`
 }
@@ -64,9 +68,9 @@ function barLabel(key, bar, view, state, limit) {
   const checked = bar.passed + bar.failed
   const lines = [`${BAR_WORDS[state]}: ${when}`]
   if (checked === 0 && bar.noData === 0) lines.push('No runs in this period.')
-  else if (checked > 0 && key === 'latency') lines.push(`${bar.passed} of ${checked} runs within the ${limit} s limit.`)
-  else if (checked > 0) lines.push(`${bar.passed} of ${checked} runs passed.`)
-  if (bar.noData > 0) lines.push(`${bar.noData} runs without data (not checked).`)
+  else if (checked > 0 && key === 'latency') lines.push(`${bar.passed} of ${runs(checked)} within the ${limit} s limit.`)
+  else if (checked > 0) lines.push(`${bar.passed} of ${runs(checked)} passed.`)
+  if (bar.noData > 0) lines.push(`${runs(bar.noData)} without data (not checked).`)
   if (bar.timed > 0) lines.push(`Average duration ${(bar.seconds / bar.timed).toFixed(1)} s.`)
   return lines.join('\n')
 }
@@ -105,11 +109,11 @@ export function renderCard(card, log, options) {
 
   const parts = []
   if (summary.uptime === null) parts.push(`Uptime: no checked runs in this view`)
-  else parts.push(`Uptime ${summary.uptime.toFixed(2)} % of ${summary.checked} checked runs`)
+  else parts.push(`Uptime ${summary.uptime.toFixed(2)} % of ${summary.checked} checked ${summary.checked === 1 ? 'run' : 'runs'}`)
   if (summary.noData > 0) {
     const all = summary.checked + summary.noData
     const strict = summary.uptime === null ? 0 : (summary.uptime * summary.checked) / all
-    parts.push(`${summary.noData} runs without data, excluded (${strict.toFixed(2)} % if counted as down)`)
+    parts.push(`${runs(summary.noData)} without data, excluded (${strict.toFixed(2)} % if counted as down)`)
   }
   const latest = latestEntry(entries, now)
   parts.push(latest === null ? 'Latest run: none' : `Latest run ${formatUtc(latest.time)} UTC: ${latest.status}, ${seconds(latest.seconds)}`)

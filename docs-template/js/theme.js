@@ -30,7 +30,7 @@ export function initTheme(button) {
       if (choice === 'system') localStorage.removeItem(STORAGE_KEY)
       else localStorage.setItem(STORAGE_KEY, choice)
     } catch {
-      // Not saved; the choice still holds until the page is reloaded.
+      // Not saved, so the choice applies only until the page is reloaded.
     }
     apply(choice, button)
   })

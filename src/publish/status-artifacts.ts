@@ -144,7 +144,7 @@ export function windowStart(window: UptimeWindow, now: number): number {
 }
 
 /**
- * Whether one run passed. For the latency key a run passes when it succeeded within the
+ * Returns whether one run passed. For the latency key a run passes when it succeeded within the
  * latency limit; `unknown` lines are neither.
  */
 export function runPassed(key: string, entry: HistoryEntry, latencyLimitSeconds: number): boolean | null {
@@ -183,7 +183,7 @@ export function uptime(
 /** Maps a key's line in the latest round to a Statuspage component status. */
 function componentStatus(key: string, entry: HistoryEntry | null, latencyLimitSeconds: number): ComponentStatus {
   // A component without a verdict (no line in the round, or `unknown`) is not shown as
-  // operational, but not as a full outage either: the check could not reach it.
+  // operational, but not as a full outage either, because the check could not reach it.
   if (entry === null || entry.status === 'unknown') return 'partial_outage'
   const passed = runPassed(key, entry, latencyLimitSeconds)
   if (passed) return 'operational'
@@ -365,7 +365,7 @@ export function withStatusArtifacts(history: ChangeSet, options: StatusArtifacts
   }
 }
 
-/** A ChangeSet that only recomputes the artifacts from the logs at the branch head. */
+/** Builds a ChangeSet that only recomputes the artifacts from the logs at the branch head. */
 export function statusArtifactsChangeSet(options: StatusArtifactsOptions): ChangeSet {
   return withStatusArtifacts({ paths: [], build: () => new Map() }, options)
 }

@@ -12,7 +12,7 @@ export type StatusPageMode = 'auto' | 'off'
 
 /**
  * Finds `docs-template/` at run time. The action runs from its checked-out tag, where the
- * bundle is `dist/index.js` and the template sits next to `dist/`; in tests this module runs
+ * bundle is `dist/index.js` and the template sits next to `dist/`. In tests this module runs
  * from `src/publish/`, two levels below the repository root.
  */
 export function findTemplateDir(moduleUrl: string = import.meta.url): string {
