@@ -30,8 +30,8 @@ def _env(name, default=None):
     value = os.environ.get(name)
     if value is None or value == '':
         if default is None:
-            raise RuntimeError(f'flame stand-in: environment variable {name} is missing; '
-                               'the Hub simulator sets it for every node process')
+            raise RuntimeError(f'flame stand-in: environment variable {name} is missing. '
+                               'Run the script through the Hub simulator, which sets it for every node process.')
         return default
     return value
 
@@ -150,8 +150,8 @@ class _SimulatedCore:
             text = msg
         else:
             text = sep.join(str(part) for part in msg)
-        line = f'[flame {log_type}] {text}{end}'
-        print(line, file=sys.stderr if log_type not in ('debug', 'info', 'notice') else sys.stdout, flush=True)
+        stream = sys.stdout if log_type in ('debug', 'info', 'notice') else sys.stderr
+        print(f'[flame {log_type}] {text}{end}', file=stream, flush=True)
 
         # The real core marks the analysis failed on `error` or an unknown type, then blocks the caller.
         if log_type not in _SAFE_LOG_TYPES:
@@ -162,9 +162,11 @@ class _SimulatedCore:
         return self._progress
 
     def set_progress(self, progress):
-        value = int(progress)
-        if value < self._progress or value > 100:
-            raise ValueError(f'progress must grow and stay within 0-100, got {progress!r} after {self._progress}')
+        # Progress only grows: floats are truncated, and a lower value is logged and ignored.
+        value = min(int(progress), 100)
+        if value < self._progress:
+            _LOG.warning('ignored progress %r because it is below the current %d', progress, self._progress)
+            return
         self._progress = value
 
     def ready_check(self, nodes='all', attempt_interval=30, timeout=None):
