@@ -65,6 +65,17 @@ describe.each(['e3', 'e4'] as const)('wire format %s', (era) => {
     expect(wrong.body.meta.total).toBe(63)
   })
 
+  test('sort follows era key case', async () => {
+    const descending = (await get('nodes?sort=-name&page[limit]=3')).body.data.map((node: { name: string }) => node.name)
+    expect(descending).toEqual(['default-9', 'default-8', 'default-7'])
+
+    // A sort key in the other era's case is dropped, so the default order (creation) applies.
+    const wrongCase = await get(`nodes?sort=-${key('updatedAt', other)}&page[limit]=2`)
+    const rightCase = await get(`nodes?sort=${key('updatedAt', era)}&page[limit]=2`)
+    expect(wrongCase.body.data.map((node: { name: string }) => node.name)).toEqual(['aggregator-1', 'default-1'])
+    expect(rightCase.status).toBe(200)
+  })
+
   test('include embeds the relation', async () => {
     const reply = await get('nodes?filter[name]=default-1&include=registry')
     expect(reply.body.data[0].registry.id).toBe(reply.body.data[0][key('registryId', era)])
