@@ -4,8 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
 
+import { readSettings, SettingsError } from '../../src/inputs.js'
 import { statusPageChangeSets, writeChangeSetsToWorkspace } from '../../src/publish/status-page.js'
 import { generateLogs } from './harness.js'
 
@@ -57,5 +58,40 @@ describe('status page files', () => {
     expect(written).toContain('status/status.json')
     expect(written).toContain('status/index.html')
     expect(JSON.parse(readFileSync(join(workspace, 'status', 'status.json'), 'utf8')).overall).toBe('no_data')
+  })
+})
+
+describe('status-page input', () => {
+  const inputs: Record<string, string> = {
+    username: 'health-bot',
+    password: 'not-a-real-password',
+    'auth-url': 'http://127.0.0.1:9/auth',
+    'core-url': 'http://127.0.0.1:9/core',
+    'storage-url': 'http://127.0.0.1:9/storage',
+    commit: 'false'
+  }
+  const read = (statusPage: string) => {
+    // core.setSecret prints an add-mask command; keep the test output readable.
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
+    try {
+      return readSettings({ getInput: (name) => (name === 'status-page' ? statusPage : (inputs[name] ?? '')), workspace })
+    } finally {
+      write.mockRestore()
+    }
+  }
+
+  test('defaults to auto', () => {
+    expect(read('').statusPage).toBe('auto')
+    expect(read(' off ').statusPage).toBe('off')
+  })
+
+  test('rejects other values', () => {
+    let problems: string[] = []
+    try {
+      read('always')
+    } catch (error) {
+      if (error instanceof SettingsError) problems = error.problems
+    }
+    expect(problems).toEqual(["Input 'status-page' must be one of 'auto', 'off', got 'always'."])
   })
 })
