@@ -119,7 +119,7 @@ async function sendStorageCheck(ctx: PairContext, analysisId: string, start: num
     await ctx.hub.sendCommand(analysisId, 'storageCheck', { signal: ctx.signal })
     ctx.log(`no CODE bucket after ${formatSeconds(ctx.clock.now() - start)}, sent storageCheck`)
   } catch (error) {
-    if (ctx.signal?.aborted) throw error
+    if (!(error instanceof HubError) || ctx.signal?.aborted) throw error
     ctx.log(`storageCheck failed: ${describeError(error)}`)
   }
 }
@@ -326,7 +326,7 @@ async function listNodeStates(ctx: PairContext, analysisId: string): Promise<str
     )
     return describeAnalysisNodes(nodes, ctx.nodeNames)
   } catch (error) {
-    if (ctx.signal?.aborted) throw error
+    if (!(error instanceof HubError || error instanceof StepFailure) || ctx.signal?.aborted) throw error
     return `unavailable (${describeError(error)})`
   }
 }

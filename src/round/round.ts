@@ -161,14 +161,16 @@ class RoundRun {
       record.hub.era = version.era
       this.line(`Hub ${version.version} at ${record.hub.coreUrl} (wire era ${version.era})`)
     } catch (error) {
-      const reason = error instanceof StepFailure ? error.message : `version probe of ${record.hub.coreUrl} failed: ${describeError(error)}`
+      const reason =
+        error instanceof StepFailure ? error.message : `version probe of ${record.hub.coreUrl} failed: ${describeError(error)}`
       this.stopAtLogin(error, reason, null)
       return null
     }
 
     const start = this.clock.now()
     try {
-      const nodes = await callWithin(this.clock, budget * 1000, signal, `login did not finish within the ${budget} s budget (password grant and node listing)`, async (callSignal) => {
+      const loginTimeout = `login did not finish within the ${budget} s budget (password grant and node listing)`
+      const nodes = await callWithin(this.clock, budget * 1000, signal, loginTimeout, async (callSignal) => {
         await hub.login({ signal: callSignal })
         return hub.listNodes({ signal: callSignal })
       })
