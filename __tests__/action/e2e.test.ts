@@ -43,7 +43,7 @@ let scratch: string
 beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), 'action-e2e-'))
   buildDistIfStale()
-}, 120_000)
+}, 300_000)
 
 afterAll(() => {
   rmSync(scratch, { recursive: true, force: true })
