@@ -130,13 +130,17 @@ export async function openPage(
     expectedFailures?: RegExp
     /** `fixed` freezes Date only; `installed` also fakes timers so a test can run them forward. */
     clock?: 'fixed' | 'installed'
+    /** Emulates a phone with a touch screen. */
+    touch?: boolean
   } = {}
 ): Promise<OpenedPage> {
   const context = await browser.newContext({
     timezoneId: options.timezoneId ?? 'UTC',
     colorScheme: options.colorScheme ?? 'light',
     viewport: options.viewport ?? { width: 1000, height: 900 },
-    serviceWorkers: 'block'
+    serviceWorkers: 'block',
+    hasTouch: options.touch ?? false,
+    isMobile: options.touch ?? false
   })
   const page = await context.newPage()
   const errors: string[] = []

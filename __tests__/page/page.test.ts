@@ -347,21 +347,15 @@ describe('status page', () => {
 
   test('touch opens a tooltip', async () => {
     publish(degradedWeek(), NOW)
-    const page = await open(NOW, { viewport: { width: 375, height: 800 } })
-    const context = page.context
-    await context.close()
-    opened.pop()
-    const touch = await chromium.browser.newContext({ hasTouch: true, isMobile: true, viewport: { width: 375, height: 800 } })
-    const touchPage = await touch.newPage()
-    await touchPage.clock.setFixedTime(NOW)
-    await touchPage.goto(server.url)
-    await touchPage.waitForSelector('body[data-ready]')
-    await touchPage.tap('.card[data-key="node_default-2"] .bar[data-start^="2026-06-10"]')
-    expect(await touchPage.isVisible('#tooltip')).toBe(true)
-    expect(await touchPage.textContent('#tooltip')).toBe('Outage: 2026-06-10 (UTC day)\n0 of 48 runs passed.')
-    const overflow = await touchPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    const { page } = await open(NOW, { touch: true, viewport: { width: 375, height: 800 } })
+    await page.tap('.card[data-key="node_default-2"] .bar[data-start^="2026-06-10"]')
+    expect(await page.isVisible('#tooltip')).toBe(true)
+    expect(await page.textContent('#tooltip')).toBe('Outage: 2026-06-10 (UTC day)\n0 of 48 runs passed.')
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
     expect(overflow).toBeLessThanOrEqual(0)
-    await touch.close()
+
+    await page.tap('#title')
+    expect(await page.isHidden('#tooltip')).toBe(true)
   })
 
   test('themes follow the OS until chosen; screenshots', async () => {
