@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 import { BUNDLED_SCRIPT_NAME, INPUT_DEFAULTS, readSettings, SettingsError } from '../../src/inputs.js'
 
@@ -242,6 +243,13 @@ describe('readSettings', () => {
       `Input 'script': the file '${path.join(workspace, 'none', BUNDLED_SCRIPT_NAME)}' does not exist. The ` +
         "action bundle is incomplete; check out the whole action repository, or set 'script'."
     ])
+  })
+
+  it('finds the bundled script', () => {
+    const settings = readSettings({ getInput: (name) => VALID[name] ?? '', workspace })
+
+    expect(settings.scriptPath).toBe(fileURLToPath(new URL(`../../flame_checks/${BUNDLED_SCRIPT_NAME}`, import.meta.url)))
+    expect(settings.script.content.length).toBeGreaterThan(0)
   })
 
   it('masks the password', () => {

@@ -70,6 +70,30 @@ describe('renderSummary', () => {
     expect(html).toContain('<strong>The round was cancelled</strong>')
   })
 
+  it('renders a failed login', () => {
+    const record = roundRecord([], {
+      login: { status: 'failed', seconds: null, reason: 'auth answered 503' },
+      setup: {
+        status: 'unknown',
+        seconds: null,
+        projectId: null,
+        projectName: 'health-check',
+        masterImage: null,
+        staleAnalysesDeleted: 0
+      },
+      aggregator: null,
+      hub: { coreUrl: 'http://127.0.0.1:1/core', version: null, era: null }
+    })
+
+    const html = renderSummary(reportOf(record))
+
+    expect(html).toContain('🔴 Major outage')
+    expect(html).toContain('Hub version unknown (unknown era)')
+    expect(html).toContain('<tr><td>Login</td><td>❌ failed</td><td>–</td><td>10 s</td><td>auth answered 503</td></tr>')
+    expect(html).toContain('<tr><td>default-1</td><td>undetermined</td><td>❔ unknown</td><td>–</td>')
+    expect(html).not.toContain('Pairs and analyses')
+  })
+
   it('lists analysis ids', () => {
     expect(renderSummary(reportOf())).toContain('<td>analysis-default-1</td>')
   })
