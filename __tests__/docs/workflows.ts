@@ -15,6 +15,7 @@ export interface WorkflowJob {
   name: string
   permissions: YamlValue | undefined
   outputs: YamlMapping
+  env: YamlMapping
   steps: YamlMapping[]
 }
 
@@ -35,7 +36,8 @@ export function readWorkflow(document: YamlValue, source: string): Workflow {
     return {
       name,
       permissions: job.permissions,
-      outputs: job.outputs === undefined || job.outputs === null ? {} : asMapping(job.outputs, `${source}: jobs.${name}.outputs`),
+      outputs: optionalMapping(job.outputs, `${source}: jobs.${name}.outputs`),
+      env: optionalMapping(job.env, `${source}: jobs.${name}.env`),
       steps: steps.map((step, index) => asMapping(step, `${source}: jobs.${name}.steps[${index}]`))
     }
   })
@@ -50,7 +52,7 @@ export function actionSteps(workflow: Workflow): ActionStep[] {
         job: job.name,
         id: typeof step.id === 'string' ? step.id : undefined,
         uses: step.uses as string,
-        with: step.with === undefined || step.with === null ? {} : asMapping(step.with, `${workflow.source}: with`)
+        with: optionalMapping(step.with, `${workflow.source}: with`)
       }))
   )
 }
@@ -77,4 +79,8 @@ export function effectivePermission(workflow: Workflow, job: WorkflowJob, scope:
   }
   const value = asMapping(permissions, `${workflow.source}: permissions`)[scope]
   return typeof value === 'string' ? value : 'none'
+}
+
+function optionalMapping(value: YamlValue | undefined, what: string): YamlMapping {
+  return value === undefined || value === null ? {} : asMapping(value, what)
 }
