@@ -1,7 +1,7 @@
 // Runs the issue-opening step of examples/outputs.yml with a stand-in `gh` on PATH, because the
 // real one would talk to GitHub. The stand-in records its arguments (NUL after each argument, RS
-// after each call, because the issue body has line breaks) and prints for `gh issue list`
-// with a chosen count of open issues.
+// after each call, because the issue body has line breaks) and prints a chosen count of open
+// issues for `gh issue list`.
 
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
