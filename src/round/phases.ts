@@ -231,7 +231,9 @@ export async function execute(ctx: PairContext, analysisId: string): Promise<voi
   const result = await pollUntil(async () => {
     const nodes = await ctx.hub.listAnalysisNodes(analysisId, { signal: ctx.signal })
     observed = describeAnalysisNodes(nodes, ctx.nodeNames)
-    const pairNodes = [ctx.aggregator, ctx.node].map((member) => ({
+    // The compute node comes first: when it fails, the aggregator usually fails too for
+    // lack of its result, and the node is the cause worth naming.
+    const pairNodes = [ctx.node, ctx.aggregator].map((member) => ({
       member,
       analysisNode: nodes.find((node) => node.nodeId === member.id)
     }))
@@ -239,7 +241,8 @@ export async function execute(ctx: PairContext, analysisId: string): Promise<voi
     for (const { member, analysisNode } of pairNodes) {
       if (analysisNode !== undefined && isFailureStatus(analysisNode.executionStatus)) {
         const process = describeProcess(analysisNode.executionStatus, analysisNode.executionProgress)
-        throw new StepFailure(`execution on ${member.name} ended with ${process} after ${formatSeconds(ctx.clock.now() - start)}`)
+        const elapsed = formatSeconds(ctx.clock.now() - start)
+        throw new StepFailure(`execution on ${member.name} ended with ${process} after ${elapsed} (analysis-nodes: ${observed})`)
       }
     }
     const allExecuted = pairNodes.every(({ analysisNode }) => isSuccessStatus(analysisNode?.executionStatus))
@@ -298,8 +301,10 @@ async function downloadResult(
   } catch (error) {
     if (!(error instanceof HubError) || ctx.signal?.aborted) throw error
     if (error.kind === 'timeout') {
+      // After an empty bucket, a download cut short by the deadline adds nothing to the reason.
       const budget = ctx.settings.budgets.results
-      throw new StepFailure(`no result within ${budget} s (${limits.observed}; the last download timed out: ${describeError(error)})`)
+      const lastDownload = limits.observed.endsWith('is empty') ? '' : `; the last download timed out: ${describeError(error)}`
+      throw new StepFailure(`no result within ${budget} s (${limits.observed}${lastDownload})`)
     }
     if (error.kind === 'protocol') throw new StepFailure(`download of RESULT bucket ${bucketId} failed: ${describeError(error)}`)
     throw error
