@@ -238,6 +238,22 @@ describe('status page', () => {
     expect(await page.page.$$eval('#steps .card', (cards) => cards.length)).toBe(6)
   })
 
+  test('latency limit comes from status.json', async () => {
+    const logs = generateLogs({ nodes: NODES, from: new Date('2026-06-12T00:00:00Z'), to: ROUND_END, intervalMinutes: 30, outcome: (time) => ({ latencySeconds: time.getUTCDate() === 13 ? 130 : 90 }) })
+    const files = buildStatusFiles(logs, { logDir: 'docs/logs', nodes: NODES, aggregator: 'aggregator-1', now: NOW.getTime(), latencyLimitSeconds: 100 })
+    serveLogs(server.files, logs, files.get('docs/status.json'))
+    const page = await open(NOW)
+
+    const bars = await barStates(page, 'latency')
+    expect(bars.slice(-2)).toEqual([
+      { start: '2026-06-12', state: 'success' },
+      { start: '2026-06-13', state: 'slow' }
+    ])
+    expect(await page.page.getAttribute('.card[data-key="latency"] .bar[data-start^="2026-06-13"]', 'aria-label')).toContain('0 of 25 runs within the 100 s limit.')
+    expect(await page.page.textContent('.card[data-key="latency"] .state-text')).toBe('Over the latency limit')
+    expect(await page.page.getAttribute('.card[data-key="latency"]', 'data-uptime')).toBe(String(JSON.parse(files.get('docs/status.json')!).components[5].uptime['7d'].percent))
+  })
+
   test('stale data warns and shows no data', async () => {
     publish(degradedWeek(), NOW)
     const page = await open(new Date('2026-06-13T13:30:00Z'))

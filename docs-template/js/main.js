@@ -27,6 +27,7 @@ const state = {
   cards: new Map(),
   nodes: [],
   aggregator: config.aggregator || null,
+  thresholds: { ...config.thresholds, latencyLimitSeconds: config.thresholds.latencyLimitSeconds ?? 600 },
   affected: new Set(),
   settled: false
 }
@@ -81,7 +82,7 @@ function renderOne(key, now) {
   const card = state.cards.get(key)
   if (!card) return
   const maintenance = state.affected.has(key) || state.affected.has(key.replace(/^node_/, ''))
-  renderCard(card, state.logs.get(key), { view: state.view, now, thresholds: config.thresholds, maintenance })
+  renderCard(card, state.logs.get(key), { view: state.view, now, thresholds: state.thresholds, maintenance })
 }
 
 function renderOverall(now) {
@@ -145,6 +146,10 @@ async function refresh() {
   problems.push(...messages.problems)
   state.affected = messages.affected
   renderMessages($('messages'), messages.messages, formatUtc)
+
+  // The action's latency limit, unless config.js fixes one.
+  const reportedLimit = status.data && Number(status.data.latency_limit_seconds)
+  if (config.thresholds.latencyLimitSeconds == null && reportedLimit > 0) state.thresholds.latencyLimitSeconds = reportedLimit
 
   const nodes = nodeList(status)
   if (nodes.problem) problems.push(nodes.problem)

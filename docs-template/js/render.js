@@ -2,7 +2,7 @@
 // durations. Cards are built once per key and refilled in place on every render, so a
 // refresh that overlaps another never duplicates a card.
 
-import { barState, formatUtc, latestEntry, summarise, VIEWS } from './rules.js'
+import { barState, formatUtc, latestEntry, runPassed, summarise, VIEWS } from './rules.js'
 
 const MINUTE_MS = 60000
 
@@ -54,13 +54,15 @@ export function createCard(key, title, subtitle, consoleUrl) {
 }
 
 /** Current state of a key: the newest run inside the lookback window. */
-function currentState(key, entries, now, lookbackMinutes) {
+function currentState(key, entries, now, thresholds) {
   const latest = latestEntry(entries, now)
   if (latest === null) return { state: 'nodata', text: 'No runs logged' }
-  if (now - latest.time > lookbackMinutes * MINUTE_MS) return { state: 'nodata', text: `No run in the last ${lookbackMinutes} min` }
-  if (latest.status === 'unknown') return { state: 'nodata', text: 'Not checked in the latest run' }
-  if (latest.status === 'failed') return key === 'latency' ? { state: 'slow', text: 'Over the latency limit' } : { state: 'failure', text: 'Down' }
-  return { state: 'success', text: key === 'latency' ? 'Within the latency limit' : 'Operational' }
+  if (now - latest.time > thresholds.lookbackMinutes * MINUTE_MS) return { state: 'nodata', text: `No run in the last ${thresholds.lookbackMinutes} min` }
+
+  const passed = runPassed(key, latest, thresholds.latencyLimitSeconds)
+  if (passed === null) return { state: 'nodata', text: 'Not checked in the latest run' }
+  if (key === 'latency') return passed ? { state: 'success', text: 'Within the latency limit' } : { state: 'slow', text: 'Over the latency limit' }
+  return passed ? { state: 'success', text: 'Operational' } : { state: 'failure', text: 'Down' }
 }
 
 function barLabel(key, bar, view, state, limit) {
@@ -85,7 +87,7 @@ export function renderCard(card, log, options) {
   const entries = log && log.entries ? log.entries : []
   const summary = summarise(key, entries, view, now, thresholds.latencyLimitSeconds)
 
-  let current = log ? currentState(key, entries, now, thresholds.lookbackMinutes) : { state: 'loading', text: 'Loading…' }
+  let current = log ? currentState(key, entries, now, thresholds) : { state: 'loading', text: 'Loading…' }
   if (log && log.problem && entries.length === 0) current = { state: 'nodata', text: log.missing ? 'Log not found' : 'Log not loaded' }
   if (maintenance) current = { state: current.state, text: `Under maintenance (${current.text.toLowerCase()})` }
   card.dataset.state = current.state

@@ -274,6 +274,7 @@ function statusJson(summary: StatusSummary, options: StatusArtifactsOptions): st
     overall: summary.status,
     last_run_at: summary.lastRunAt,
     aggregator: options.aggregator,
+    latency_limit_seconds: options.latencyLimitSeconds ?? 600,
     components: summary.components.map((component, position) => ({
       id: component.id,
       name: component.name,
