@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from '@jest/globals'
 import { systemClock } from '../../src/clock.js'
 import { backoffMs, commitChangeSets, type CommitOptions, type CommitResult } from '../../src/publish/commit.js'
 import { CommitError } from '../../src/publish/commit-errors.js'
+import { createGitHubClient } from '../../src/publish/octokit.js'
 import { type GitHubEmulator, type GitHubEmulatorOptions, startGitHubEmulator } from '../../simulator/github/index.js'
 import { appendChangeSet, emulatorClient, git, instantClock, memoryLog, show } from './helpers.js'
 
@@ -201,6 +202,26 @@ describe('commitChangeSets', () => {
     expect(target.stats().calls.createTree).toBe(8)
   })
 
+  test('timed-out read is retried', async () => {
+    const target = await start()
+    target.faults.add({ endpoint: 'getRef', fault: { kind: 'slow-response', delayMs: 1500 } })
+    const log = memoryLog()
+    const octokit = createGitHubClient({
+      token: 'test-token',
+      baseUrl: target.url,
+      throttle: false,
+      millisecondsPerSecond: 1,
+      requestTimeoutMs: 500,
+      log
+    })
+
+    const result = (await commitChangeSets({ ...commitOptions(target), octokit })) as CommitResult
+
+    // Each resend gets a fresh timeout; a timeout shared by all resends would fail the second one too.
+    expect(result.attempts).toBe(1)
+    expect(target.stats().calls.getRef).toBe(2)
+  })
+
   test('dropped ref update reply is not committed twice', async () => {
     const target = await start()
     target.faults.add({ endpoint: 'updateRef', fault: { kind: 'drop-response' } })
@@ -391,6 +412,18 @@ describe('commitChangeSets', () => {
     const error = await expectCommitError(commitChangeSets(commitOptions(target, { signal: controller.signal })))
 
     expect(error.code).toBe('cancelled')
+  })
+
+  test('abort during a request is not retried', async () => {
+    const target = await start()
+    target.faults.add({ endpoint: 'getRef', fault: { kind: 'slow-response', delayMs: 1000 } })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(new Error('cancelled by test')), 100)
+
+    const error = await expectCommitError(commitChangeSets(commitOptions(target, { signal: controller.signal })))
+
+    expect(error.code).toBe('cancelled')
+    expect(target.stats().calls.getRef).toBe(1)
   })
 
   test('abort during backoff cancels', async () => {

@@ -31,6 +31,8 @@ export type Fault =
   | { kind: 'not-found' }
   /** The request is applied, then the socket is destroyed before any response byte. */
   | { kind: 'drop-response' }
+  /** The request waits `delayMs` before it is handled, e.g. to exceed a client timeout. */
+  | { kind: 'slow-response'; delayMs: number }
   /**
    * A commit by another writer, made just before the request is handled. On `updateRef` it
    * lands after the request arrived and before the ref moves. It appends `append[path]` to

@@ -401,6 +401,13 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions = {}): 
     stats.calls[route.endpoint] = (stats.calls[route.endpoint] ?? 0) + 1
     log(`${method} ${url.pathname}${url.search}`)
 
+    const slow = plan.takeKind(route.endpoint, 'slow-response')
+    if (slow) {
+      stats.faultsHit += 1
+      log(`fault slow-response on ${route.endpoint}: waiting ${slow.delayMs} ms`)
+      await new Promise((resolve) => setTimeout(resolve, slow.delayMs))
+    }
+
     if (route.endpoint !== 'updateRef') {
       const competing = plan.takeKind(route.endpoint, 'competing-commit')
       if (competing) {

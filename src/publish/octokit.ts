@@ -114,18 +114,41 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   )
 }
 
+/** Builds the error for a request the caller's signal aborted: name `AbortError`, no status. */
+function cancelledError(reason: unknown): Error {
+  const error = new Error(`The request was cancelled: ${reason instanceof Error ? reason.message : String(reason)}`, {
+    cause: reason
+  })
+  error.name = 'AbortError'
+  return error
+}
+
+/** Key under which the timeout plugin keeps the caller's own signal on `options.request`. */
+const CALLER_SIGNAL = Symbol('callerSignal')
+
 /**
  * Plugin that gives every HTTP request its own timeout, combined with the caller's signal.
- * It is registered first, so it sits innermost: each retry gets a fresh timeout, and waits
- * of the retry and throttling plugins do not count against it.
+ * It is registered first, so it sits innermost and runs again for each resend of the retry
+ * and throttling plugins: every resend gets a fresh timeout, and their waits do not count.
+ * Hook wrappers receive the options object that inner hooks see, so the signal is set on it
+ * in place (options passed to `request()` would be ignored).
  */
 function requestTimeout(timeoutMs: number) {
   return (octokit: Octokit): void => {
     octokit.hook.wrap('request', (request, options) => {
+      const requestOptions = (options.request ?? {}) as Record<string | symbol, unknown>
+      if (!(CALLER_SIGNAL in requestOptions)) requestOptions[CALLER_SIGNAL] = requestOptions['signal']
+      const callerSignal = requestOptions[CALLER_SIGNAL] as AbortSignal | undefined
+
       const timeout = AbortSignal.timeout(timeoutMs)
-      const callerSignal = options.request?.signal as AbortSignal | undefined
-      const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout
-      return request({ ...options, request: { ...options.request, signal } })
+      requestOptions['signal'] = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout
+      options.request = requestOptions
+      return request(options).catch((error: unknown) => {
+        // Octokit reports an aborted fetch as a retryable HttpError (status 500); an error that
+        // is not an HttpError makes plugin-retry and plugin-throttling give up at once.
+        if (callerSignal?.aborted) throw cancelledError(callerSignal.reason)
+        throw error
+      })
     })
   }
 }
