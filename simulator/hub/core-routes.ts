@@ -499,10 +499,18 @@ function runCommand(runtime: HubRuntime, request: RouteRequest, id: string): Rou
     case 'configurationLock':
       if (analysis.configurationLocked) throw analysisError('The analysis configuration is locked.')
       if (analysis.buildStatus !== null) throw analysisError('The analysis build process has already been initialized.')
-      if (!analysis.configurationNodeDefaultValid) throw analysisError('At least one default node must be selected.')
-      if (!analysis.configurationNodeAggregatorValid) throw analysisError('An aggregator node node must be selected.')
-      if (!analysis.configurationEntrypointValid) throw analysisError('An entrypoint must be selected.')
-      if (!analysis.configurationImageValid) throw analysisError('A master image must be assigned to the analysis.')
+      // The lockRejected fault makes one precondition fail as if the Hub had lost that part of the configuration.
+      const lost = runtime.faults.lockRejected
+      if (!analysis.configurationNodeDefaultValid || lost === 'default-node') {
+        throw analysisError('At least one default node must be selected.')
+      }
+      if (!analysis.configurationNodeAggregatorValid || lost === 'aggregator-node') {
+        throw analysisError('An aggregator node node must be selected.')
+      }
+      if (!analysis.configurationEntrypointValid || lost === 'entrypoint') throw analysisError('An entrypoint must be selected.')
+      if (!analysis.configurationImageValid || lost === 'master-image') {
+        throw analysisError('A master image must be assigned to the analysis.')
+      }
       analysis.configurationLocked = true
       break
 

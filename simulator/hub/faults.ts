@@ -27,6 +27,15 @@ export interface BurstSpec {
   every: number
 }
 
+/** A precondition of `configurationLock` that the Hub finds unmet, named after its error message. */
+export type LockPrecondition = 'default-node' | 'aggregator-node' | 'entrypoint' | 'master-image'
+
+/**
+ * A RESULT tar that a health check must reject: a `../` path, a symbolic link, an entry whose
+ * header declares 1 GiB while the archive holds a few bytes, or a result file that is not JSON.
+ */
+export type ResultTarFault = 'path-traversal' | 'symlink' | 'huge-entry' | 'not-json'
+
 /**
  * Fault knobs, merged over a scenario. Global knobs apply to every analysis, and `nodes` contains the per-node knobs.
  * Delays named in seconds are simulated seconds (multiplied by the time scale).
@@ -51,6 +60,10 @@ export interface FaultSpec {
   rateLimited?: BurstSpec & { retryAfterSeconds?: number }
   /** Access tokens stop working this many simulated seconds after issue, even when `expires_in` promised longer. */
   tokenRevokedAfterSeconds?: number
+  /** Core and storage GET requests (not the version probe) lose their connection without a response, in bursts. */
+  connectionResets?: BurstSpec
+  /** The password grant answers after this many simulated seconds. */
+  loginDelaySeconds?: number
   /** The password grant returns 429 `login_attempt_throttled`. */
   loginThrottled?: boolean
   /** The password grant returns 400 `invalid_credentials` even for the right password. */
@@ -65,6 +78,8 @@ export interface FaultSpec {
   gzipResult?: boolean
   /** The aggregator's result file is dropped, so the RESULT bucket stays empty. */
   emptyResult?: boolean
+  /** The RESULT bucket streams this malformed or hostile tar instead of its files. */
+  resultTar?: ResultTarFault
   /** The result JSON contains `overall_success: false`. */
   payloadOverallFalse?: boolean
   /** The result JSON lacks every default (compute) node in `node_results`. */
@@ -75,6 +90,8 @@ export interface FaultSpec {
   noMasterImage?: boolean
   /** These analysis bucket types are never created, even after `storageCheck`. */
   bucketNever?: Array<'CODE' | 'RESULT' | 'TEMP'>
+  /** `configurationLock` is rejected with the Hub's message for this unmet precondition. */
+  lockRejected?: LockPrecondition
   /** Status that uploads to storage return (507 `storage_insufficient` in the scenario). */
   uploadRejectedStatus?: number
   /** Uploaded files are never mirrored as analysis-bucket-files. */
@@ -124,10 +141,26 @@ export const scenarios: Record<string, Scenario> = {
     description: 'access tokens stop working 30 simulated seconds after issue while expires_in is 900',
     faults: { tokenRevokedAfterSeconds: 30 }
   },
+  'connection-reset': {
+    description: '2 of every 10 core/storage GETs lose their connection without a response',
+    faults: { connectionResets: { burst: 2, every: 10 } }
+  },
+  'slow-login': { description: 'the password grant answers after 30 simulated seconds', faults: { loginDelaySeconds: 30 } },
+  'lock-rejected': {
+    description: 'configurationLock is rejected because the Hub finds no entrypoint',
+    faults: { lockRejected: 'entrypoint' }
+  },
   'stalled-stream': { description: 'the result download stalls after 512 bytes', faults: { streamStalls: true } },
   'corrupt-tar': { description: 'the result download is a damaged tar', faults: { corruptTar: true } },
   'gzip-result': { description: 'the result download is a gzip-compressed tar', faults: { gzipResult: true } },
   'empty-result': { description: 'the RESULT bucket stays empty', faults: { emptyResult: true } },
+  'tar-traversal': { description: 'the result tar contains a ../ path', faults: { resultTar: 'path-traversal' } },
+  'tar-symlink': { description: 'the result tar contains a symbolic link', faults: { resultTar: 'symlink' } },
+  'tar-huge-entry': {
+    description: 'the result tar declares a 1 GiB entry but holds a few bytes',
+    faults: { resultTar: 'huge-entry' }
+  },
+  'result-not-json': { description: 'the result file is not JSON', faults: { resultTar: 'not-json' } },
   'overall-false': { description: 'the result payload contains overall_success false', faults: { payloadOverallFalse: true } },
   'missing-node': {
     description: 'the result payload lacks the default (compute) nodes',
@@ -175,6 +208,9 @@ export function mergeFaults(base: FaultSpec, overlay: FaultSpec): FaultSpec {
   }
   return { ...base, ...overlay, nodes }
 }
+
+const LOCK_PRECONDITIONS: readonly LockPrecondition[] = ['default-node', 'aggregator-node', 'entrypoint', 'master-image']
+const RESULT_TAR_FAULTS: readonly ResultTarFault[] = ['path-traversal', 'symlink', 'huge-entry', 'not-json']
 
 /** One knob of the compact `--fault` syntax: its help text and how it sets the spec. */
 interface CompactKnob {
@@ -288,6 +324,37 @@ const globalKnobs: Record<string, CompactKnob> = {
         throw new Error(`Invalid value "${value}" for fault "auth-down": expected unavailable or refused.`)
       }
       spec.authDown = value ?? 'unavailable'
+    }
+  },
+  'connection-reset': {
+    usage: 'connection-reset[:BURST/EVERY]',
+    help: 'BURST of every EVERY core/storage GETs lose their connection (default 2/10)',
+    apply: (spec, value) => (spec.connectionResets = parseBurst('connection-reset', value))
+  },
+  'slow-login': {
+    usage: 'slow-login[:SECONDS]',
+    help: 'the password grant answers after SECONDS simulated seconds (default 30)',
+    apply: (spec, value) => (spec.loginDelaySeconds = parsePositive('slow-login', value, 30))
+  },
+  'lock-rejected': {
+    usage: 'lock-rejected[:default-node|aggregator-node|entrypoint|master-image]',
+    help: 'configurationLock is rejected for that precondition (default entrypoint)',
+    apply: (spec, value) => {
+      const precondition = value ?? 'entrypoint'
+      if (!LOCK_PRECONDITIONS.includes(precondition as LockPrecondition)) {
+        throw new Error(`Invalid value "${precondition}" for fault "lock-rejected": expected ${LOCK_PRECONDITIONS.join(', ')}.`)
+      }
+      spec.lockRejected = precondition as LockPrecondition
+    }
+  },
+  'result-tar': {
+    usage: 'result-tar:path-traversal|symlink|huge-entry|not-json',
+    help: 'the RESULT bucket streams that malformed or hostile tar',
+    apply: (spec, value) => {
+      if (!RESULT_TAR_FAULTS.includes(value as ResultTarFault)) {
+        throw new Error(`Invalid value "${value ?? ''}" for fault "result-tar": expected ${RESULT_TAR_FAULTS.join(', ')}.`)
+      }
+      spec.resultTar = value as ResultTarFault
     }
   },
   'stalled-stream': {

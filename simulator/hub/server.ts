@@ -81,6 +81,7 @@ export class HubServer {
   private readonly userRequests = new Map<string, number[]>()
   private readonly serverErrorBursts = new BurstCounter()
   private readonly rateLimitBursts = new BurstCounter()
+  private readonly connectionResetBursts = new BurstCounter()
 
   constructor(
     private readonly runtime: HubRuntime,
@@ -184,6 +185,10 @@ export class HubServer {
     if (limited !== undefined) return limited
 
     const faults = this.runtime.faults
+    if (method === 'GET' && this.connectionResetBursts.hit(faults.connectionResets)) {
+      request.socket.destroy()
+      return undefined
+    }
     if (method === 'GET' && this.serverErrorBursts.hit(faults.serverErrors)) {
       const status = faults.serverErrors?.status ?? 502
       return { status, body: errorBody(new ApiError(status, 'internal_error', 'The service is temporarily unavailable.')) }
@@ -218,6 +223,10 @@ export class HubServer {
     }
 
     const fields = parseTokenBody(await readBody(request), request.headers['content-type'])
+    const delaySeconds = this.runtime.faults.loginDelaySeconds
+    if (delaySeconds !== undefined) {
+      await new Promise<void>((resolve) => this.runtime.scheduler.after(delaySeconds, 1, 'login', resolve))
+    }
     const limited = this.checkRateLimit(`login:${fields.username ?? fields.refresh_token ?? ''}`)
     if (limited !== undefined) return limited
     return { status: 200, body: this.runtime.tokens.grant(fields, url.searchParams) }

@@ -6,7 +6,8 @@ import { gzipSync } from 'node:zlib'
 import { mirrorUploadedFiles } from './lifecycle.js'
 import type { HubRuntime } from './runtime.js'
 import type { RouteReply, RouteRequest } from './routing.js'
-import { packTar } from './tar.js'
+import type { ResultTarFault } from './faults.js'
+import { packTar, type TarEntry } from './tar.js'
 import { ApiError, listBody, notFound, parseListQuery, recordBody, selectPage, toWire, type ListSchema } from './wire.js'
 import type { StorageBucketEntity, StorageFileEntity } from './world.js'
 
@@ -80,22 +81,38 @@ function corrupt(tar: Buffer): Buffer {
   return damaged.subarray(0, Math.min(damaged.length, 700))
 }
 
+/** Rewrites the entries of a RESULT bucket into the malformed or hostile tar that the fault names. */
+function hostileEntries(fault: ResultTarFault, entries: TarEntry[]): TarEntry[] {
+  const mtime = entries[0]?.mtime ?? new Date()
+  switch (fault) {
+    case 'path-traversal':
+      return entries.map((entry) => ({ ...entry, path: `../../${entry.path}` }))
+    case 'symlink':
+      return [{ path: 'result.json', content: Buffer.alloc(0), mtime, linkTarget: '/etc/passwd' }, ...entries]
+    case 'huge-entry':
+      return [{ path: 'result.json', content: Buffer.from('{}'), mtime, declaredSize: 1024 ** 3 }]
+    case 'not-json':
+      return entries.map((entry) => ({ ...entry, content: Buffer.from('Traceback (most recent call last):\nMemoryError\n') }))
+  }
+}
+
 function stream(runtime: HubRuntime, bucket: StorageBucketEntity): RouteReply {
   const files: StorageFileEntity[] = runtime.world.filesOfStorageBucket(bucket.id)
-  const tar = packTar(
-    files.map((file) => ({
-      path: file.path,
-      content: runtime.world.storageContents.get(file.id) ?? Buffer.alloc(0),
-      mtime: new Date(file.createdAt)
-    }))
-  )
+  let entries: TarEntry[] = files.map((file) => ({
+    path: file.path,
+    content: runtime.world.storageContents.get(file.id) ?? Buffer.alloc(0),
+    mtime: new Date(file.createdAt)
+  }))
+
+  // The result faults touch only RESULT buckets, so code downloads stay intact.
+  const faults = bucket.name.startsWith(RESULT_BUCKET_PREFIX) ? runtime.faults : {}
+  if (faults.resultTar !== undefined && entries.length > 0) entries = hostileEntries(faults.resultTar, entries)
+  const tar = packTar(entries)
   const headers = {
     'content-type': 'application/x-tar',
     'content-disposition': `attachment; filename="${bucket.id}.tar"`
   }
 
-  // The result faults touch only RESULT buckets, so code downloads stay intact.
-  const faults = bucket.name.startsWith(RESULT_BUCKET_PREFIX) ? runtime.faults : {}
   if (faults.streamStalls === true) {
     return {
       status: 200,

@@ -6,6 +6,10 @@ export interface TarEntry {
   path: string
   content: Buffer
   mtime: Date
+  /** Target of a symbolic link; such an entry has type 2 and no content. */
+  linkTarget?: string
+  /** Size written into the header instead of the content's length, to build a lying header. */
+  declaredSize?: number
 }
 
 function writeText(header: Buffer, offset: number, length: number, text: string): void {
@@ -37,10 +41,11 @@ function header(entry: TarEntry): Buffer {
   writeOctal(block, 100, 8, 0o644)
   writeOctal(block, 108, 8, 0)
   writeOctal(block, 116, 8, 0)
-  writeOctal(block, 124, 12, entry.content.length)
+  writeOctal(block, 124, 12, entry.declaredSize ?? entry.content.length)
   writeOctal(block, 136, 12, Math.floor(entry.mtime.getTime() / 1000))
   block.fill(' ', 148, 156)
-  writeText(block, 156, 1, '0')
+  writeText(block, 156, 1, entry.linkTarget === undefined ? '0' : '2')
+  if (entry.linkTarget !== undefined) writeText(block, 157, 100, entry.linkTarget)
   writeText(block, 257, 6, 'ustar\0')
   writeText(block, 263, 2, '00')
   writeText(block, 345, 155, prefix)

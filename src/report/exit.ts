@@ -17,3 +17,12 @@ export function failureMessage(failOn: FailOn, status: OverallStatus): string | 
   if (!FAILING_STATUSES[failOn].includes(status)) return null
   return `The FLAME Hub status is ${status}, and fail-on is '${failOn}'.`
 }
+
+/**
+ * Returns the message that fails the step after a round, or null when the step passes. A
+ * node list that cannot form a round is a configuration error and always fails the step.
+ */
+export function roundFailureMessage(failOn: FailOn, status: OverallStatus, misconfiguration: string | null | undefined): string | null {
+  if (misconfiguration) return `The configured nodes cannot form a round: ${misconfiguration}. Fix the 'nodes' input.`
+  return failureMessage(failOn, status)
+}
