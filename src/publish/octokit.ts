@@ -143,9 +143,9 @@ function requestTimeout(timeoutMs: number) {
       const timeout = AbortSignal.timeout(timeoutMs)
       requestOptions['signal'] = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout
       options.request = requestOptions
-      return request(options).catch((error: unknown) => {
-        // Octokit reports an aborted fetch as a retryable HttpError (status 500); an error that
-        // is not an HttpError makes plugin-retry and plugin-throttling give up at once.
+      return Promise.resolve(request(options)).catch((error: unknown) => {
+        // Octokit reports an aborted fetch as an HttpError with status 500, which plugin-retry
+        // resends. An error that is not an HttpError makes both plugins give up at once.
         if (callerSignal?.aborted) throw cancelledError(callerSignal.reason)
         throw error
       })
