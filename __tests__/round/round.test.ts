@@ -133,6 +133,9 @@ describe('runRound healthy', () => {
     const { record, hub } = await play({ failures: { getAnalysis: { error: hubError(503, 'GET /analyses/x failed with 503'), times: 3 } } })
     expect(record.pairs.map(statuses)).toEqual([ALL_SUCCESS, ALL_SUCCESS])
     expect(hub.count('getAnalysis')).toBeGreaterThan(3)
+    const logged = record.pairs.flatMap((pair) => pair.log).filter((line) => line.includes('poll failed'))
+    expect(logged).toHaveLength(3)
+    expect(logged[0]).toContain('poll failed (1 so far in this wait), polling on until the deadline: GET /analyses/x failed with 503')
   })
 
   it('sends storageCheck once for a slow CODE bucket', async () => {

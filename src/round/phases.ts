@@ -311,16 +311,28 @@ async function downloadResult(
   }
 }
 
+/** Tolerated poll errors logged per wait before only every tenth one is. */
+const LOGGED_POLL_ERRORS = 3
+
 function waitOptions(ctx: PairContext, deadline: number, kind: 'bucket' | 'phase'): PollOptions {
   const { settings } = ctx
   const fixedBucket = settings.polling === 'fixed' && kind === 'bucket'
+  const intervalMs = settings.pollInterval * 1000
+  let pollErrors = 0
+
   return {
     clock: ctx.clock,
     signal: ctx.signal,
     deadline,
     mode: settings.polling,
-    intervalMs: fixedBucket ? scaledBelowReference(FIXED_BUCKET_POLL_MS, settings.pollInterval * 1000) : settings.pollInterval * 1000,
-    onPoll: ctx.countPoll
+    intervalMs: fixedBucket ? scaledBelowReference(FIXED_BUCKET_POLL_MS, intervalMs) : intervalMs,
+    onPoll: ctx.countPoll,
+    onTransientError: (error) => {
+      pollErrors += 1
+      if (pollErrors <= LOGGED_POLL_ERRORS || pollErrors % 10 === 0) {
+        ctx.log(`poll failed (${pollErrors} so far in this wait), polling on until the deadline: ${describeError(error)}`)
+      }
+    }
   }
 }
 

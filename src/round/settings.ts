@@ -38,6 +38,7 @@ export interface RoundSettings {
   /**
    * `adaptive` polls fast at first and backs off to pollInterval. `fixed` repeats the Python
    * predecessor: 1 s bucket polls, pollInterval phase polls and a 2 s pause after the upload.
+   * Below a 3 s pollInterval, the first adaptive gap and both fixed constants shrink in proportion.
    */
   polling: PollingMode
   /** Maximum pairs that run at the same time; 0 runs all pairs at once. */
