@@ -200,6 +200,11 @@ describe('status page', () => {
         expect({ time, day: bar.start, state: bar.state }).toEqual({ time, day: bar.start, state })
       }
       expect(await page.page.textContent('.card[data-key="upload"] .card-problem')).toContain('logs/upload_report.log was not found (HTTP 404).')
+
+      // The newest line across all logs, whichever file it is in.
+      const newest = [...logs.values()].flatMap((content) => parseLog(content).entries).filter((entry) => entry.timestamp <= now).map((entry) => entry.timestamp.getTime())
+      const newestText = new Date(Math.max(...newest)).toISOString().slice(0, 16).replace('T', ' ')
+      expect(await page.page.textContent('#last-run')).toContain(`Latest run: ${newestText} UTC.`)
     }
   })
 

@@ -102,7 +102,7 @@ function renderOverall(now) {
   let newest = null
   for (const entries of entriesByKey.values()) {
     const latest = latestEntry(entries, now)
-    if (latest && (newest === null || latest.time > newest)) newest = latest
+    if (latest && (newest === null || latest.time > newest.time)) newest = latest
   }
   $('last-run').textContent =
     (newest === null ? 'No health check run logged yet.' : `Latest run: ${formatUtc(newest.time)} UTC.`) +
