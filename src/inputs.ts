@@ -2,10 +2,11 @@
 // calls core.getInput, and later code reads only the Settings object.
 
 import * as core from '@actions/core'
-import { readFileSync, statSync } from 'node:fs'
+import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { historyKeys, logPath } from './history/write.js'
 import { type CommitSettings, parseCommitSettings } from './publish/commit-settings.js'
 import type { StatusPageMode } from './publish/template.js'
 import type { RoundSettings } from './round/settings.js'
@@ -141,9 +142,10 @@ export function readSettings(options: ReadSettingsOptions = {}): Settings {
   const latencyLimit =
     latencyRaw === ''
       ? budgets.bucket + budgets.build + budgets.distribution + budgets.execution + budgets.results
-      : parseSeconds('latency-limit', latencyRaw, problems)
+      : parseSeconds('latency-limit', latencyRaw, problems, Number.MAX_VALUE)
 
   const { logDir, logDirRelative } = parseLogDir(input('log-dir'), workspace, problems)
+  checkHistoryFiles(logDir, nodes.filter((name) => NODE_NAME_PATTERN.test(name)), problems)
   const script = readScript(input('script'), workspace, options.bundledScriptDir ?? defaultBundledScriptDir(), problems)
 
   const settings: Settings = {
@@ -163,7 +165,7 @@ export function readSettings(options: ReadSettingsOptions = {}): Settings {
     pollInterval: parseSeconds('poll-interval', input('poll-interval'), problems),
     polling: parseEnum('polling', input('polling'), POLLING_VALUES, problems),
     maxParallel: parseInteger('max-parallel', input('max-parallel'), 0, problems),
-    staleAfter: parseSeconds('stale-after', input('stale-after'), problems),
+    staleAfter: parseSeconds('stale-after', input('stale-after'), problems, Number.MAX_VALUE),
     keepAnalyses: parseEnum('keep-analyses', input('keep-analyses'), KEEP_ANALYSES_VALUES, problems),
     precheck: parseEnum('precheck', input('precheck'), PRECHECK_VALUES, problems),
     workspace,
@@ -174,6 +176,9 @@ export function readSettings(options: ReadSettingsOptions = {}): Settings {
     commit: parseCommitSettings(input, process.env, problems),
     statusPage: parseEnum('status-page', input('status-page'), STATUS_PAGE_VALUES, problems)
   }
+
+  // octokit.ts masks the token again when it builds the client; this covers everything before.
+  if (settings.commit.enabled && settings.commit.token !== '') core.setSecret(settings.commit.token)
 
   if (problems.length > 0) throw new SettingsError(problems)
   return settings
@@ -201,11 +206,13 @@ function parseUrl(name: string, raw: string, example: string, problems: string[]
     return ''
   }
 
-  // Checked before the protocol, so the message never repeats a URL that carries a password.
+  // Checked before the protocol, so no other message repeats a URL that carries a password.
   if (url.username !== '' || url.password !== '') {
+    url.username = url.username === '' ? '' : '***'
+    url.password = url.password === '' ? '' : '***'
     problems.push(
-      `Input '${name}' contains credentials in the URL. Remove them and pass them through the 'username' and ` +
-        "'password' inputs."
+      `Input '${name}' contains credentials in the URL '${url.href}'. Remove them and pass them through the ` +
+        "'username' and 'password' inputs."
     )
     return ''
   }
@@ -214,7 +221,12 @@ function parseUrl(name: string, raw: string, example: string, problems: string[]
     return ''
   }
   if (url.search !== '' || url.hash !== '') {
-    problems.push(`Input '${name}' must not contain a query or fragment, got '${raw}'. Use e.g. ${example}.`)
+    // The query may carry a token, so the message shows the URL without it.
+    const part = url.search !== '' ? 'query' : 'fragment'
+    problems.push(
+      `Input '${name}' must not contain a query or fragment, got '${url.origin}${url.pathname}' with a ${part}. ` +
+        `Remove everything from the '?' or '#' on, e.g. ${example}.`
+    )
     return ''
   }
 
@@ -257,11 +269,21 @@ function parseProject(raw: string, problems: string[]): string {
   return raw
 }
 
-/** Parses a positive, finite number of seconds, fractions included. */
-function parseSeconds(name: string, raw: string, problems: string[]): number {
+/**
+ * Maximum of an input that becomes a timer. Node.js fires a timer longer than 2^31 - 1 ms
+ * (about 24.8 days) after 1 ms instead, so a larger budget would end its wait at once.
+ */
+export const MAX_TIMER_SECONDS = 86_400
+
+/** Parses a positive, finite number of seconds, fractions included, up to `max`. */
+function parseSeconds(name: string, raw: string, problems: string[], max = MAX_TIMER_SECONDS): number {
   const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN
   if (!Number.isFinite(value) || value <= 0) {
     problems.push(`Input '${name}' must be a positive number of seconds (fractions allowed), got '${raw}'.`)
+    return Number.NaN
+  }
+  if (value > max) {
+    problems.push(`Input '${name}' must be at most ${max} seconds, got '${raw}'. Give a shorter time.`)
     return Number.NaN
   }
   return value
@@ -296,6 +318,48 @@ function parseLogDir(
     )
   }
   return { logDir, logDirRelative: relative.split(path.sep).join('/') }
+}
+
+/**
+ * Reports a history folder or file that exists but cannot be read or written, because the
+ * round could not append its lines there. Found before the round, it costs no Hub time.
+ */
+function checkHistoryFiles(logDir: string, nodes: string[], problems: string[]): void {
+  const folder = statOrNull(logDir, problems, `the history folder '${logDir}'`)
+  if (folder === null) return
+  if (!folder.isDirectory()) {
+    problems.push(`Input 'log-dir': '${logDir}' exists but is not a folder. Remove it or choose another 'log-dir'.`)
+    return
+  }
+
+  for (const key of historyKeys(nodes)) {
+    const file = logPath(logDir, key)
+    const stat = statOrNull(file, problems, `the history file '${file}'`)
+    if (stat === null) continue
+    if (!stat.isFile()) {
+      problems.push(`Input 'log-dir': the history file '${file}' is not a regular file. Remove it or choose another 'log-dir'.`)
+      continue
+    }
+    try {
+      accessSync(file, constants.R_OK | constants.W_OK)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error)
+      problems.push(`Input 'log-dir': the history file '${file}' cannot be read and written (${code}). Fix its permissions or remove it.`)
+    }
+  }
+}
+
+/** Returns the stat of `file`, or null when it does not exist or cannot be inspected (a problem then). */
+function statOrNull(file: string, problems: string[], description: string): Stats | null {
+  try {
+    return statSync(file)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      problems.push(`Input 'log-dir': ${description} cannot be inspected (${code ?? String(error)}). Fix its permissions.`)
+    }
+    return null
+  }
 }
 
 /** Folder of the bundled script: `flame_checks/` next to the folder of dist/index.js (or src/ in tests). */

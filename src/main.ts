@@ -48,14 +48,20 @@ export async function run(): Promise<void> {
   }
 }
 
-/** Reads the inputs. On invalid inputs it reports each one, fails the step and returns null. */
+/**
+ * Reads the inputs. On invalid inputs it reports each problem as one error line, fails the
+ * step and returns null. The exit code is set directly, because core.setFailed would add a
+ * second error line that names no input.
+ */
 function loadSettings(): Settings | null {
   try {
     return readSettings()
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error
     for (const problem of error.problems) core.error(problem, { title: 'Invalid input' })
-    core.setFailed(`The action's inputs are invalid (${error.problems.length} problems above); no round was run.`)
+    const count = error.problems.length
+    core.info(`No round was run, because ${count} input${count === 1 ? ' is' : 's are'} invalid.`)
+    process.exitCode = core.ExitCode.Failure
     return null
   }
 }

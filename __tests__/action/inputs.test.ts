@@ -137,13 +137,14 @@ describe('readSettings', () => {
     ],
     [
       { 'core-url': 'http://bot:hunter2@127.0.0.1/core' },
-      "Input 'core-url' contains credentials in the URL. Remove them and pass them through the 'username' and " +
+      "Input 'core-url' contains credentials in the URL 'http://***:***@127.0.0.1/core'. Remove them and pass them " +
+        "through the 'username' and " +
         "'password' inputs."
     ],
     [
       { 'core-url': 'http://127.0.0.1/core?x=1' },
-      "Input 'core-url' must not contain a query or fragment, got 'http://127.0.0.1/core?x=1'. Use e.g. " +
-        'https://core.staging.privateaim.net.'
+      "Input 'core-url' must not contain a query or fragment, got 'http://127.0.0.1/core' with a query. Remove " +
+        "everything from the '?' or '#' on, e.g. https://core.staging.privateaim.net."
     ],
     [
       { 'build-timeout': '-5' },

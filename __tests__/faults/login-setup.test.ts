@@ -143,7 +143,7 @@ describe('setup faults', () => {
       reason: 'none of the configured nodes default-1, default-2 is an aggregator on the Hub',
       exit: "Fix the 'nodes' input."
     })
-    expect(outcome.analysesLeft).toEqual([])
+    expect(outcome.requests.byEndpoint['POST /core/analyses']).toBeUndefined()
   })
 
   test.concurrent('only the aggregator among the nodes', async () => {
@@ -151,7 +151,7 @@ describe('setup faults', () => {
 
     expect(outcome.record.misconfiguration).toBe('the configured nodes name only the aggregator aggregator-1 and no compute node')
     expect(outcome.exitMessage).toContain("Fix the 'nodes' input.")
-    expect(outcome.analysesLeft).toEqual([])
+    expect(outcome.requests.byEndpoint['POST /core/analyses']).toBeUndefined()
   })
 
   test.concurrent('two aggregators among the nodes', async () => {
@@ -170,6 +170,6 @@ describe('setup faults', () => {
       reason: 'the configured nodes include 2 aggregators (aggregator-1, aggregator-2), but a round needs exactly one',
       exit: "Fix the 'nodes' input."
     })
-    expect(outcome.analysesLeft).toEqual([])
+    expect(outcome.requests.byEndpoint['POST /core/analyses']).toBeUndefined()
   })
 })
