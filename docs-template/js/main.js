@@ -138,7 +138,7 @@ function loadLogs(keys, generation, fresh) {
     keys,
     config.maxParallelFetches,
     async (key) => {
-      const result = await fetchText(`${config.logBaseUrl}${key}_report.log`)
+      const result = await fetchText(`${config.logBaseUrl}${encodeURIComponent(key)}_report.log`)
       return result.problem ? { entries: [], invalid: [], problem: result.problem, missing: result.missing } : parseLog(result.text)
     },
     (key, log) => {
