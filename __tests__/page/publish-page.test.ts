@@ -112,7 +112,8 @@ test('artifacts follow a competing commit', async () => {
     log
   })
 
-  expect('sha' in result && result.attempts).toBe(2)
+  if (!('sha' in result)) throw new Error('the commit loop committed nothing')
+  expect(result.attempts).toBe(2)
   expect(show(target, 'docs/logs/login_report.log')).toBe(
     '2026-12-04 10:00, success, 1.00\n2026-12-04 10:31, failed, 0.50\n2026-12-04 10:30, success, 2.00\n'
   )
