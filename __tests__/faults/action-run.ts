@@ -86,7 +86,7 @@ export interface PlannedSignal {
 export interface RunActionOptions {
   /** Extra environment variables, e.g. GITHUB_API_URL for the GitHub emulator. */
   env?: Record<string, string>
-  /** Signals in order; each waits for its text after the previous one was sent. */
+  /** Signals in order. Each waits for its text in the output after the previous signal was sent ('' matches at once). */
   signals?: PlannedSignal[]
   /** Prepares the workspace before the run (e.g. existing history files). */
   prepareWorkspace?: (workspace: string) => void
@@ -139,6 +139,7 @@ export async function runAction(entry: string, inputs: Record<string, string>, o
       let stderr = ''
       let firstSignalAt: number | null = null
       let searchFrom = 0
+      const timers: NodeJS.Timeout[] = []
 
       // Each planned signal waits for its text in the output written after the previous signal.
       const check = (): void => {
@@ -148,11 +149,13 @@ export async function runAction(entry: string, inputs: Record<string, string>, o
         if (found === -1) return
         pending.shift()
         searchFrom = found + next.text.length
-        setTimeout(() => {
-          firstSignalAt ??= Date.now()
-          child.kill(next.signal)
-          check()
-        }, next.delayMs)
+        timers.push(
+          setTimeout(() => {
+            firstSignalAt ??= Date.now()
+            child.kill(next.signal)
+            check()
+          }, next.delayMs)
+        )
       }
 
       child.stdout.on('data', (chunk: Buffer) => {
@@ -161,7 +164,8 @@ export async function runAction(entry: string, inputs: Record<string, string>, o
       })
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
       child.on('error', reject)
-      child.on('close', (code, signal) =>
+      child.on('close', (code, signal) => {
+        for (const timer of timers) clearTimeout(timer)
         resolve({
           exitCode: code,
           killedBy: signal,
@@ -169,7 +173,7 @@ export async function runAction(entry: string, inputs: Record<string, string>, o
           stderr,
           msFromFirstSignal: firstSignalAt === null ? null : Date.now() - firstSignalAt
         })
-      )
+      })
     }
   )
 
