@@ -166,6 +166,11 @@ export class TokenService {
     }
   }
 
+  /** Lists every access and refresh token issued so far, so tests can scan output for leaked tokens. */
+  issuedTokens(): string[] {
+    return [...this.accessTokens.keys(), ...this.refreshTokens.keys()]
+  }
+
   /** Creates a JWT-shaped token. Its signature is random because the simulator checks tokens by lookup. */
   private token(user: UserEntity, kind: string, issuedAt: number, expiresAt: number): string {
     const header = base64Url({ alg: 'HS256', typ: 'JWT' })

@@ -77,6 +77,8 @@ export interface HubSimulator {
   inherentWallSeconds(): Record<string, number>
   /** The live state, for tests: nodes, projects, analyses, buckets and files. */
   world: HubWorld
+  /** Every access and refresh token the auth service issued, so tests can check that none leaked. */
+  issuedTokens(): string[]
   /** Replaces the extra knobs: the scenario's faults stay underneath, `faults` is merged over them. */
   setFaults(faults: FaultSpec): void
   /** Stops the server, cancels pending work and kills every python run (by PID). */
@@ -152,6 +154,7 @@ export async function startHubSimulator(options: HubSimulatorOptions = {}): Prom
     inherentSeconds: () => criticalPathSeconds(runtime, timeScale),
     inherentWallSeconds: () => criticalPathSeconds(runtime, 1),
     world: runtime.world,
+    issuedTokens: () => runtime.tokens.issuedTokens(),
     setFaults: (faults) => runtime.setFaults(mergeFaults(scenario.faults, faults)),
     stop: async () => {
       if (stopped) return
