@@ -3,19 +3,15 @@
 // exactly once, the logs must stay within max-log-lines, and history must stay linear.
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 
 import { type GitHubEmulator, startGitHubEmulator } from '../../simulator/github/index.js'
 import { startHubSimulator } from '../../simulator/hub/index.js'
-import { parseOutputFile } from '../../simulator/runner-files.js'
+import { buildDistIfStale, type DistRun, runDist } from './dist-run.js'
 import { git, show } from './helpers.js'
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const DIST_ENTRY = path.join(REPO_ROOT, 'dist', 'index.js')
 const RUNS = 10
 const MAX_LOG_LINES = 20
 const SEED_LINES = 15
@@ -32,17 +28,13 @@ const KEYS = [
 ]
 const TOKEN = 'race-token'
 
-interface RunResult {
-  runId: string
-  exitCode: number
-  output: string
-  outputs: Map<string, string>
-  workspace: string
-}
-
 let scratch: string
 let emulator: GitHubEmulator
-let results: RunResult[]
+let results: DistRun[]
+
+function runId(index: number): string {
+  return String(5000 + index)
+}
 
 function seedLog(): string {
   let content = ''
@@ -50,86 +42,6 @@ function seedLog(): string {
     content += `2026-11-01 00:${String(minute).padStart(2, '0')}, success, 1.00\n`
   }
   return content
-}
-
-/** Rebuilds dist/ when a file under src/ or flame_checks/ is newer than dist/index.js. */
-function buildDistIfStale(): void {
-  const builtAt = (() => {
-    try {
-      return statSync(DIST_ENTRY).mtimeMs
-    } catch {
-      return null
-    }
-  })()
-  const newest = Math.max(
-    ...['src', 'flame_checks'].flatMap((folder) =>
-      readdirSync(path.join(REPO_ROOT, folder), { withFileTypes: true, recursive: true })
-        .filter((entry) => entry.isFile())
-        .map((entry) => statSync(path.join(entry.parentPath, entry.name)).mtimeMs)
-    )
-  )
-  if (builtAt !== null && builtAt >= newest) return
-
-  const build = spawnSync('npm', ['run', 'build'], { cwd: REPO_ROOT, encoding: 'utf8' })
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`)
-}
-
-function runAction(index: number, hub: Awaited<ReturnType<typeof startHubSimulator>>): Promise<RunResult> {
-  const runId = String(5000 + index)
-  const workspace = mkdtempSync(path.join(scratch, `workspace-${index}-`))
-  const runnerDir = path.join(workspace, '.runner')
-  mkdirSync(runnerDir)
-  const outputFile = path.join(runnerDir, 'output.txt')
-  writeFileSync(outputFile, '')
-  writeFileSync(path.join(runnerDir, 'summary.md'), '')
-
-  const inputs: Record<string, string> = {
-    username: hub.username,
-    password: hub.password,
-    'auth-url': hub.authUrl,
-    'core-url': hub.coreUrl,
-    'storage-url': hub.storageUrl,
-    nodes: 'aggregator-1, default-1, default-2',
-    'poll-interval': '0.05',
-    'login-timeout': '20',
-    'bucket-timeout': '20',
-    'build-timeout': '20',
-    'distribution-timeout': '20',
-    'execution-timeout': '30',
-    'results-timeout': '20',
-    'max-log-lines': String(MAX_LOG_LINES),
-    'github-token': TOKEN
-  }
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME }
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  Object.assign(env, {
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: path.join(runnerDir, 'summary.md'),
-    RUNNER_TEMP: runnerDir,
-    GITHUB_API_URL: emulator.url,
-    GITHUB_REPOSITORY: `${emulator.owner}/${emulator.repo}`,
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_RUN_ID: runId,
-    GITHUB_RUN_ATTEMPT: '1'
-  })
-
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DIST_ENTRY], { cwd: workspace, env })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
-    child.on('error', reject)
-    child.on('close', (code) =>
-      resolve({
-        runId,
-        exitCode: code ?? -1,
-        output,
-        outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
-        workspace
-      })
-    )
-  })
 }
 
 beforeAll(async () => {
@@ -142,11 +54,30 @@ beforeAll(async () => {
 
   const hub = await startHubSimulator({ era: 'e4', timeScale: 0.01, scenario: 'healthy', port: 0 })
   try {
-    results = await Promise.all(Array.from({ length: RUNS }, (_, index) => runAction(index, hub)))
+    results = await Promise.all(
+      Array.from({ length: RUNS }, (_, index) =>
+        runDist({
+          scratch,
+          hub,
+          emulator,
+          inputs: {
+            'login-timeout': '20',
+            'bucket-timeout': '20',
+            'build-timeout': '20',
+            'distribution-timeout': '20',
+            'execution-timeout': '30',
+            'results-timeout': '20',
+            'max-log-lines': String(MAX_LOG_LINES),
+            'github-token': TOKEN
+          },
+          env: { GITHUB_RUN_ID: runId(index) }
+        })
+      )
+    )
   } finally {
     await hub.stop()
   }
-}, 300_000)
+}, 480_000)
 
 afterAll(async () => {
   await emulator?.stop()
@@ -155,21 +86,21 @@ afterAll(async () => {
 
 describe('ten concurrent rounds on one branch', () => {
   test('every run succeeds', () => {
-    for (const result of results) {
+    results.forEach((result, index) => {
       // The output tail appears in the failure message only when the run failed.
       const tail = result.exitCode === 0 ? '' : result.output.slice(-2000)
-      expect({ run: result.runId, exitCode: result.exitCode, tail }).toEqual({ run: result.runId, exitCode: 0, tail: '' })
-    }
+      expect({ run: runId(index), exitCode: result.exitCode, tail }).toEqual({ run: runId(index), exitCode: 0, tail: '' })
+    })
   })
 
   test('each run commits once', () => {
     const messages = git(emulator, 'log', '--format=%B%x00', 'main')
-    for (const result of results) {
+    results.forEach((result, index) => {
       const sha = result.outputs.get('commit-sha')
       expect(sha).toMatch(/^[0-9a-f]{40}$/)
-      expect(messages.split(`Run: ${result.runId}/1\n`)).toHaveLength(2)
-      expect(git(emulator, 'log', '-1', '--format=%B', sha!)).toContain(`Run: ${result.runId}/1`)
-    }
+      expect(messages.split(`Run: ${runId(index)}/1\n`)).toHaveLength(2)
+      expect(git(emulator, 'log', '-1', '--format=%B', sha!)).toContain(`Run: ${runId(index)}/1`)
+    })
     expect(git(emulator, 'rev-list', '--count', 'main')).toBe(String(RUNS + 1))
   })
 
