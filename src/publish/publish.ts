@@ -61,6 +61,8 @@ export async function publishRound(options: PublishOptions): Promise<PublishResu
     requestTimeoutMs: options.cancelled ? 2000 : 30_000,
     log
   })
+  // NOTE: a cancellation that arrives while a normal commit is running does not switch to
+  // this fast path; that commit goes on with throttling until it ends or the runner kills it.
   const signal = options.cancelled ? AbortSignal.timeout(CANCELLED_COMMIT_BUDGET_MS) : undefined
 
   try {
