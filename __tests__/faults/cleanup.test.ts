@@ -1,6 +1,6 @@
-// Clean-up of analyses: keep-analyses decides for the round's own analyses, also after a
-// failure or a cancellation; stale analyses of the configured project are deleted before
-// the round; analyses of other projects and recent ones are never touched.
+// Clean-up of analyses. keep-analyses decides what happens to the round's own analyses, also
+// after a failure or a cancellation. Stale analyses of the configured project are deleted
+// before the round, while analyses of other projects and recent ones stay.
 
 import { describe, expect, test } from '@jest/globals'
 
@@ -110,7 +110,7 @@ describe('stale analyses', () => {
     expect(outcome.analysesBefore.sort()).toEqual(Object.values(seeded).sort())
     expect(outcome.analysesLeft.sort()).toEqual([seeded.recent, seeded.otherProject].sort())
     expect(outcome.record.setup.staleAnalysesDeleted).toBe(1)
-    expect(outcome.summaryText).toContain('Deleted 1 stale analyses of the project before the round.')
+    expect(outcome.summaryText).toContain('Deleted 1 stale analysis of the project before the round.')
   })
 
   test.concurrent('nothing deleted when setup fails', async () => {

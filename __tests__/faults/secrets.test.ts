@@ -64,7 +64,7 @@ async function runWithSecrets(scenario: string, faults: FaultSpec, acceptedToken
   return { run, sim, github }
 }
 
-/** Every byte the run left behind, as named texts. */
+/** Collects every byte the run left behind, as texts keyed by where they were found. */
 function writtenTexts({ run, github }: SecretRun): Map<string, string> {
   const texts = new Map<string, string>()
   texts.set('stdout', run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n'))

@@ -92,7 +92,8 @@ function renderNotes(report: RoundReport): string {
   const notes = [...report.notes]
   if (report.onlineFlagNote !== null) notes.push(report.onlineFlagNote)
   if (report.project.staleAnalysesDeleted > 0) {
-    notes.push(`Deleted ${report.project.staleAnalysesDeleted} stale analyses of the project before the round.`)
+    const count = report.project.staleAnalysesDeleted
+    notes.push(`Deleted ${count} stale ${count === 1 ? 'analysis' : 'analyses'} of the project before the round.`)
   }
   if (notes.length === 0) return ''
   return `<h3>Notes</h3>\n<ul>\n${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('\n')}\n</ul>`

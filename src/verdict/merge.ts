@@ -158,7 +158,12 @@ function aggregatorVerdict(record: RoundRecord, name: string): NodeVerdict {
 /** Describes why the round ended before any pair ran, or returns null. */
 function roundStopReason(record: RoundRecord): string | null {
   if (record.cancelled && record.pairs.length === 0) return 'cancelled'
-  if (record.login.status !== 'success') return `login ${record.login.status}: ${record.login.reason ?? 'no reason given'}`
+  if (record.login.status !== 'success') {
+    const reason = record.login.reason ?? 'no reason given'
+    // The client's login errors already start with "Login failed", which needs no second prefix.
+    const prefixed = reason.toLowerCase().startsWith(`login ${record.login.status}`)
+    return prefixed ? reason : `login ${record.login.status}: ${reason}`
+  }
   if (record.setup.status === 'failed') return `project setup failed: ${record.setup.reason ?? 'no reason given'}`
   if (record.setup.status !== 'success') return record.setup.reason ?? 'project setup did not finish'
   return null
