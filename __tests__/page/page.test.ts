@@ -205,6 +205,7 @@ describe('status page', () => {
       const newest = [...logs.values()].flatMap((content) => parseLog(content).entries).filter((entry) => entry.timestamp <= now).map((entry) => entry.timestamp.getTime())
       const newestText = new Date(Math.max(...newest)).toISOString().slice(0, 16).replace('T', ' ')
       expect(await page.page.textContent('#last-run')).toContain(`Latest run: ${newestText} UTC.`)
+      if (time === '2026-06-13T23:50:00Z') expect(await page.page.textContent('#stale')).toContain('the newest result is 10 hours old')
     }
   })
 

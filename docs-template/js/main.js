@@ -111,12 +111,19 @@ function renderOverall(now) {
   const stale = $('stale')
   const limitMinutes = 2 * config.expectedIntervalMinutes
   if (newest !== null && now - newest.time > limitMinutes * MINUTE_MS) {
-    const age = Math.round((now - newest.time) / MINUTE_MS)
     stale.textContent =
-      `Stale data: the newest result is ${age} minutes old, but runs are expected every ${config.expectedIntervalMinutes} minutes. ` +
+      `Stale data: the newest result is ${describeAge(now - newest.time)} old, but runs are expected every ${config.expectedIntervalMinutes} minutes. ` +
       'The scheduled workflow may be late, disabled or failing to commit.'
     stale.hidden = false
   } else stale.hidden = true
+}
+
+/** Formats an age in minutes below 2 hours, in hours below 2 days, else in days. */
+function describeAge(milliseconds) {
+  const minutes = Math.round(milliseconds / MINUTE_MS)
+  if (minutes < 120) return `${minutes} minutes`
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} hours`
+  return `${Math.round(minutes / (24 * 60))} days`
 }
 
 function renderAll() {
