@@ -175,6 +175,19 @@ describe('mergeRound', () => {
     expect(node.reason).toBe('execute failed: stopped')
   })
 
+  it('does not blame nodes for an aggregator failure', () => {
+    const pairs = ['default-1', 'default-2'].map((node) => ({
+      ...failedPair(node, 'execute', 'execution on aggregator-1 ended with failed'),
+      culprit: 'aggregator' as const
+    }))
+
+    const verdicts = mergeRound(roundRecord(pairs), NODES)
+
+    expect(verdicts.nodes.map((node) => node.status)).toEqual([F, U, U])
+    expect(verdicts.nodes[1]!.reason).toBe('execute failed on the aggregator: execution on aggregator-1 ended with failed')
+    expect(verdicts.overall).toBe('major_outage')
+  })
+
   it('names the setup failure in upload', () => {
     const record = roundRecord([], {
       setup: {

@@ -7,6 +7,17 @@ import { HubError } from '../hub/errors.js'
  */
 export class StepFailure extends Error {
   override readonly name: string = 'StepFailure'
+
+  /**
+   * @param culprit which member of the pair the failure points at, when the Hub says so
+   *   (for example the aggregator's analysis-node failed while the compute node executed)
+   */
+  constructor(
+    message: string,
+    readonly culprit: 'aggregator' | 'node' | null = null
+  ) {
+    super(message)
+  }
 }
 
 /** A wait or a single call ran past its time budget. */

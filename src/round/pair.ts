@@ -84,6 +84,7 @@ export async function runPair(ctx: PairRunContext, record: PairRecord): Promise<
       const reason = describeError(error)
       record.steps[key] = { status: 'failed', seconds: (clock.now() - stepStart) / 1000, reason }
       record.failedStep = key
+      if (error instanceof StepFailure && error.culprit !== null) record.culprit = error.culprit
       log(`${key} failed after ${formatSeconds(clock.now() - stepStart)}: ${reason}`)
       return false
     }

@@ -242,7 +242,11 @@ export async function execute(ctx: PairContext, analysisId: string): Promise<voi
       if (analysisNode !== undefined && isFailureStatus(analysisNode.executionStatus)) {
         const process = describeProcess(analysisNode.executionStatus, analysisNode.executionProgress)
         const elapsed = formatSeconds(ctx.clock.now() - start)
-        throw new StepFailure(`execution on ${member.name} ended with ${process} after ${elapsed} (analysis-nodes: ${observed})`)
+        const culprit = member === ctx.aggregator ? 'aggregator' : 'node'
+        throw new StepFailure(
+          `execution on ${member.name} ended with ${process} after ${elapsed} (analysis-nodes: ${observed})`,
+          culprit
+        )
       }
     }
     const allExecuted = pairNodes.every(({ analysisNode }) => isSuccessStatus(analysisNode?.executionStatus))

@@ -30,6 +30,12 @@ export interface PairRecord {
   steps: Record<PairStepKey, StepRecord>
   /** First step that failed, if any. */
   failedStep: PairStepKey | null
+  /**
+   * Set when the failed step points at one member of the pair only: `aggregator` when the
+   * aggregator's analysis-node failed while the compute node's did not, so the compute
+   * node is not blamed for an aggregator outage.
+   */
+  culprit?: 'aggregator' | 'node'
   /** Seconds from the pair's start to a verified result; null unless results passed. */
   latencySeconds: number | null
   /** Whether the analysis was deleted, kept for inspection, or never created. */

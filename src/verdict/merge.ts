@@ -127,6 +127,11 @@ function nodeVerdict(record: RoundRecord, name: string): NodeVerdict {
   }
 
   const failedStep = pair.failedStep
+  if (failedStep !== null && pair.culprit === 'aggregator') {
+    // The aggregator's side failed while this node's did not: no evidence against the node.
+    const reason = `${failedStep} failed on the aggregator: ${pair.steps[failedStep].reason ?? 'no reason given'}`
+    return { name, role: 'compute', status: 'unknown', seconds: null, reason }
+  }
   if (failedStep !== null && NODE_PHASES.includes(failedStep)) {
     const reason = `${failedStep} failed: ${pair.steps[failedStep].reason ?? 'no reason given'}`
     return { name, role: 'compute', status: 'failed', seconds: null, reason }
