@@ -185,6 +185,9 @@ describe('mergeRound', () => {
 
     expect(verdicts.nodes.map((node) => node.status)).toEqual([F, U, U])
     expect(verdicts.nodes[1]!.reason).toBe('execute failed on the aggregator: execution on aggregator-1 ended with failed')
+    expect(verdicts.nodes[0]!.reason).toBe(
+      'no pair passed: the aggregator failed at execute with default-1, the aggregator failed at execute with default-2'
+    )
     expect(verdicts.overall).toBe('major_outage')
   })
 

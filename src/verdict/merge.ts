@@ -153,7 +153,12 @@ function aggregatorVerdict(record: RoundRecord, name: string): NodeVerdict {
     (pair) => pair.failedStep !== null && NODE_PHASES.includes(pair.failedStep)
   )
   if (reachedNodes.length > 0) {
-    const reason = `no pair passed: ${reachedNodes.map((pair) => `${pair.node} failed at ${pair.failedStep}`).join(', ')}`
+    const failures = reachedNodes.map((pair) =>
+      pair.culprit === 'aggregator'
+        ? `the aggregator failed at ${pair.failedStep} with ${pair.node}`
+        : `${pair.node} failed at ${pair.failedStep}`
+    )
+    const reason = `no pair passed: ${failures.join(', ')}`
     return { name, role: 'aggregator', status: 'failed', seconds: null, reason }
   }
 
