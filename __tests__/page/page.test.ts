@@ -93,6 +93,7 @@ describe('status page', () => {
     expect(await page.page.getAttribute('#overall-badge', 'data-status')).toBe('partial_outage')
     expect(await page.page.textContent('#overall-text')).toBe('Partial outage')
     expect(await page.page.textContent('#last-run')).toContain('Latest run: 2026-06-13 12:00 UTC.')
+    expect(await page.page.textContent('#overall-detail')).toBe('Run of 2026-06-13 12:00 UTC; failed: Execution, default-2; not checked: Results, End-to-end latency.')
     expect(await page.page.isHidden('#stale')).toBe(true)
 
     const states = await page.page.$$eval('.card', (cards) => Object.fromEntries(cards.map((card) => [(card as HTMLElement).dataset.key, (card as HTMLElement).dataset.state])))
@@ -164,6 +165,7 @@ describe('status page', () => {
       expect({ scenario: scenario.name, page: seen[scenario.name] }).toEqual({ scenario: scenario.name, page: status.overall })
     }
     expect(seen).toEqual({ healthy: 'operational', slow: 'degraded', login: 'major_outage', setup: 'major_outage' })
+    expect(await opened[0]!.page.textContent('#overall-detail')).toBe('Run of 2026-06-13 12:00 UTC; every check passed.')
   })
 
   test('predecessor logs agree with the action', async () => {

@@ -6,7 +6,7 @@ import config from '../config.js'
 import { fetchJson, fetchText, forEachLimited } from './fetch.js'
 import { activeMessages, renderMessages, safeUrl } from './messages.js'
 import { createCard, renderCard } from './render.js'
-import { formatUtc, latestEntry, nodeKey, pageStatus, parseLog, VIEWS } from './rules.js'
+import { formatUtc, latestEntry, latestRound, nodeKey, overallStatus, parseLog, VIEWS } from './rules.js'
 import { initTheme } from './theme.js'
 import { initTooltips } from './tooltip.js'
 
@@ -95,9 +95,11 @@ function renderOverall(now) {
 
   const entriesByKey = new Map()
   for (const [key, log] of state.logs) entriesByKey.set(key, log.entries || [])
-  const status = pageStatus(entriesByKey, state.nodes, state.aggregator, now, config.thresholds.lookbackMinutes)
+  const round = latestRound(entriesByKey, state.nodes, state.aggregator, now, config.thresholds.lookbackMinutes)
+  const status = round === null ? 'no_data' : overallStatus(round.statuses)
   badge.dataset.status = status
   $('overall-text').textContent = OVERALL_TEXT[status]
+  $('overall-detail').textContent = round === null ? '' : describeRound(round)
 
   let newest = null
   for (const entries of entriesByKey.values()) {
@@ -116,6 +118,27 @@ function renderOverall(now) {
       'The scheduled workflow may be late, disabled or failing to commit.'
     stale.hidden = false
   } else stale.hidden = true
+}
+
+/** Names the checks of a round that did not pass, so the overall status explains itself. */
+function describeRound(round) {
+  const failed = []
+  const unknown = []
+  const label = (key) => (config.steps.find((step) => step.key === key) || { label: key }).label
+  for (const [key, status] of Object.entries(round.statuses.steps)) {
+    if (status === 'failed') failed.push(label(key))
+    else if (status === 'unknown') unknown.push(label(key))
+  }
+  for (const [node, status] of Object.entries(round.statuses.nodes)) {
+    if (status === 'failed') failed.push(node)
+    else if (status === 'unknown') unknown.push(node)
+  }
+
+  const parts = [`Run of ${formatUtc(round.time)} UTC`]
+  if (failed.length === 0 && unknown.length === 0) parts.push('every check passed')
+  if (failed.length > 0) parts.push(`failed: ${failed.join(', ')}`)
+  if (unknown.length > 0) parts.push(`not checked: ${unknown.join(', ')}`)
+  return `${parts.join('; ')}.`
 }
 
 /** Formats an age in minutes below 2 hours, in hours below 2 days, else in days. */
