@@ -40,7 +40,7 @@ describe('login faults', () => {
   })
 
   test.concurrent('auth service drops connections', async () => {
-    const outcome = await playFault({ faults: { authDown: 'refused' }, settings: { budgets: { login: 3 } } })
+    const outcome = await playFault({ faults: { authDown: 'refused' }, settings: { budgets: { login: 10 } } })
 
     expectRound(outcome, { steps: 'FUUUUU', nodes: 'UUU', status: 'major_outage', reason: 'Login failed: auth service unreachable at http://127.0.0.1:', exit: null })
   })

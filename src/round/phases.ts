@@ -14,6 +14,7 @@ import {
   type AnalysisBucket,
   type AnalysisBucketFile,
   type AnalysisCommand,
+  type AnalysisNode,
   type ProcessStatus
 } from '../hub/model.js'
 import { describeAnalysisNodes, describeBuild, describeDistribution, describeProcess, formatSeconds } from './describe.js'
@@ -242,7 +243,7 @@ export async function execute(ctx: PairContext, analysisId: string): Promise<voi
       if (analysisNode !== undefined && isFailureStatus(analysisNode.executionStatus)) {
         const process = describeProcess(analysisNode.executionStatus, analysisNode.executionProgress)
         const elapsed = formatSeconds(ctx.clock.now() - start)
-        const culprit = member === ctx.aggregator ? 'aggregator' : 'node'
+        const culprit = member === ctx.aggregator ? aggregatorFailureCulprit(pairNodes[0]!.analysisNode) : 'node'
         throw new StepFailure(
           `execution on ${member.name} ended with ${process} after ${elapsed} (analysis-nodes: ${observed})`,
           culprit
@@ -255,6 +256,15 @@ export async function execute(ctx: PairContext, analysisId: string): Promise<voi
 
   if (!result.done) throw timeout(`execution did not finish within ${budget} s (analysis-nodes: ${observed})`, result)
   ctx.log(`both analysis-nodes executed (${observed})`)
+}
+
+/**
+ * Decides whom an aggregator's failed execution points at. Only a compute node that has an
+ * execution status is cleared: an aggregator also fails when its partner never starts and
+ * its wait for the partner's result runs out, and then the silent node is the likely cause.
+ */
+function aggregatorFailureCulprit(computeNode: AnalysisNode | undefined): 'aggregator' | null {
+  return (computeNode?.executionStatus ?? null) === null ? null : 'aggregator'
 }
 
 /**
