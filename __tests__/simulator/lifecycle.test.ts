@@ -41,3 +41,14 @@ describe.each(['e3', 'e4'] as const)('healthy pair round (%s)', (era) => {
     expect(sim.inherentSeconds()[run.analysisId]).toBeCloseTo(wall / 0.01, 6)
   })
 })
+
+test('inherent time covers the minimum execution', async () => {
+  // At time scale 0.05 the 12 s minimum execution (0.6 s) outlasts a python run, so the
+  // analysis-nodes report executed after the RESULT file; the critical path must include that.
+  sim = await startHubSimulator({ timeScale: 0.05 })
+  const run = await runPair(sim)
+
+  expect(run.failedAt).toBeUndefined()
+  const nominalSeconds = 2 + 1.5 + 30 + 20 + 15 + 3 + 2 + 12
+  expect(sim.inherentSeconds()[run.analysisId]).toBeGreaterThanOrEqual(nominalSeconds - 0.5)
+})

@@ -69,8 +69,9 @@ export interface HubSimulator {
    * Hub-side time on each analysis's critical path, keyed by analysis id and kept after deletion, in
    * real-scale seconds: the wall-clock path divided by timeScale, so it compares with a round's wall time
    * divided by timeScale. The path is the CODE bucket delay, the mirror delay of the uploaded files, the build
-   * and distribution durations, and the time from distribution end to the RESULT file (autostart, pod start,
-   * the real python runs). A phase that has not happened counts as zero.
+   * and distribution durations, and the time from distribution end to the later of the RESULT file and the
+   * last analysis-node reporting `executed` (autostart, pod start, the real python runs, the minimum execution
+   * time). A phase that has not happened counts as zero.
    */
   inherentSeconds(): Record<string, number>
   /** The same critical path in wall-clock seconds (not divided by timeScale). */
@@ -88,7 +89,9 @@ export interface HubSimulator {
 function criticalPathSeconds(runtime: HubRuntime, divisor: number): Record<string, number> {
   const result: Record<string, number> = {}
   for (const [id, timing] of runtime.timings) {
-    const tail = timing.resultAt !== undefined && timing.distributedAt !== undefined ? timing.resultAt - timing.distributedAt : 0
+    // A client sees the pair finished only when both nodes report executed and the result exists.
+    const finishedAt = Math.max(timing.resultAt ?? 0, timing.executedAt ?? 0)
+    const tail = timing.resultAt !== undefined && timing.distributedAt !== undefined ? finishedAt - timing.distributedAt : 0
     const wallMs = (timing.bucketMs ?? 0) + (timing.mirrorMs ?? 0) + (timing.buildMs ?? 0) + (timing.distributionMs ?? 0) + tail
     result[id] = wallMs / 1000 / divisor
   }

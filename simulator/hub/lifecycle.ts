@@ -271,6 +271,7 @@ function runNode(
     runtime.scheduler.afterMs(earliestEnd - performance.now(), analysis.id, () => {
       if (!alive(runtime, analysis)) return
       setNodeStatus(runtime, analysis, row, ok ? 'executed' : 'failed', ok ? 100 : row.executionProgress)
+      if (ok) runtime.timing(analysis.id).executedAt = performance.now()
     })
   }
 

@@ -57,6 +57,8 @@ export interface AnalysisTiming {
   distributionMs?: number
   distributedAt?: number
   resultAt?: number
+  /** When the last analysis-node reported `executed`; the minimum execution time can put it after resultAt. */
+  executedAt?: number
 }
 
 export class HubRuntime {
