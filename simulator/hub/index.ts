@@ -68,10 +68,10 @@ export interface HubSimulator {
   /**
    * Hub-side time on each analysis's critical path, keyed by analysis id and kept after deletion, in
    * real-scale seconds: the wall-clock path divided by timeScale, so it compares with a round's wall time
-   * divided by timeScale. The path is the CODE bucket delay, the mirror delay of the uploaded files, the build
-   * and distribution durations, and the time from distribution end to the later of the RESULT file and the
-   * last analysis-node reporting `executed` (autostart, pod start, the real python runs, the minimum execution
-   * time). A phase that has not happened counts as zero.
+   * divided by timeScale. The path is the CODE bucket delay, the mirror delay of the uploaded files, and the
+   * build and distribution durations. It ends with the time from distribution end to the later of the RESULT
+   * file and the last analysis-node reporting `executed` (autostart, pod start, the real python runs, the
+   * minimum execution time). A phase that has not happened counts as zero.
    */
   inherentSeconds(): Record<string, number>
   /** The same critical path in wall-clock seconds (not divided by timeScale). */
