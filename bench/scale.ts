@@ -16,6 +16,8 @@ interface ScaleSample {
   peakConcurrent: number
   rateLimited: number
   requests: number
+  /** Requests that remove a node from an analysis, which a pair sends for every other project node. */
+  nodeRemovals: number
   status: string
 }
 
@@ -49,6 +51,7 @@ async function playRound(computeNodes: number, timeScale: number, capMs: number,
       peakConcurrent: stats.peakConcurrent,
       rateLimited: stats.rateLimited,
       requests: stats.total,
+      nodeRemovals: stats.byEndpoint['DELETE /core/analysis-nodes/:id'] ?? 0,
       status: run.killed ? 'killed at the cap' : (run.outputs.get('status') ?? `exit code ${String(run.exitCode)}`)
     }
   } finally {
@@ -88,7 +91,8 @@ export async function measureScale(options: {
       figureOf(`Scale ${label}: peak RSS of the action`, sample.peakRssMiB === null ? [] : [sample.peakRssMiB], 'MiB', atMost(200)),
       figureOf(`Scale ${label}: peak concurrent Hub requests`, [sample.peakConcurrent], 'requests'),
       figureOf(`Scale ${label}: 429 responses`, [sample.rateLimited], 'responses', atMost(0)),
-      figureOf(`Scale ${label}: Hub requests in the round`, [sample.requests], 'requests')
+      figureOf(`Scale ${label}: Hub requests in the round`, [sample.requests], 'requests', undefined, { lowerBound: sample.killed }),
+      figureOf(`Scale ${label}: of them, analysis-node removals`, [sample.nodeRemovals], 'requests', undefined, { lowerBound: sample.killed })
     )
   }
   return figures
