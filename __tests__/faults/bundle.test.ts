@@ -35,12 +35,12 @@ async function runFault(scenario: string, faults: FaultSpec, inputs: Record<stri
     'storage-url': sim.storageUrl,
     nodes: NODES.join(', '),
     'poll-interval': '0.05',
-    'login-timeout': '5',
-    'bucket-timeout': '3',
-    'build-timeout': '3',
-    'distribution-timeout': '3',
+    'login-timeout': '10',
+    'bucket-timeout': '10',
+    'build-timeout': '10',
+    'distribution-timeout': '10',
     'execution-timeout': '20',
-    'results-timeout': '3',
+    'results-timeout': '10',
     commit: 'false',
     ...inputs
   })
