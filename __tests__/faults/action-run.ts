@@ -142,15 +142,18 @@ export async function runAction(entry: string, inputs: Record<string, string>, o
       const timers: NodeJS.Timeout[] = []
 
       // Each planned signal waits for its text in the output written after the previous signal.
+      let scheduled = false
       const check = (): void => {
         const next = pending[0]
-        if (next === undefined) return
+        if (next === undefined || scheduled) return
         const found = stdout.indexOf(next.text, searchFrom)
         if (found === -1) return
         pending.shift()
         searchFrom = found + next.text.length
+        scheduled = true
         timers.push(
           setTimeout(() => {
+            scheduled = false
             firstSignalAt ??= Date.now()
             child.kill(next.signal)
             check()

@@ -169,6 +169,29 @@ describe('cancelling the bundled action', () => {
     expect(committedFile(github, 'docs/logs/distribute_report.log')).toBe(run.logs.get('distribute_report.log'))
   }, 90_000)
 
+  test('GitHub hanging after the signal', async () => {
+    // Every ref update hangs for 60 s, so only the commit's own budget after a cancellation
+    // lets the action finish before the runner's kill.
+    const sim = await startHub({ scenario: 'build-stalls' })
+    const github = await startGitHub()
+    github.faults.add({ endpoint: 'updateRef', fault: { kind: 'slow-response', delayMs: 60_000 }, times: Infinity })
+
+    const run = await runCancelled(sim, github, {}, [
+      { text: '::group::Phase setup', delayMs: 1500, signal: 'SIGINT' },
+      { text: '', delayMs: SIGTERM_AFTER_MS, signal: 'SIGTERM' },
+      { text: '', delayMs: KILL_AFTER_MS - SIGTERM_AFTER_MS, signal: 'SIGKILL' }
+    ])
+
+    expect(run.killedBy).toBeNull()
+    expect(run.msFromFirstSignal).toBeLessThan(KILL_AFTER_MS)
+    // The lines are in the workspace and the outputs are set, but the step fails: nothing was committed.
+    expect(run.logs.size).toBe(9)
+    expect(run.outputs.get('status')).toBe('major_outage')
+    expect(run.outputs.get('commit-sha')).toBe('')
+    expect(run.exitCode).toBe(1)
+    expect(sim.world.analyses.size).toBe(0)
+  }, 90_000)
+
   test('timeout-minutes shorter than the budgets', async () => {
     // A job timeout sends the same SIGINT, SIGTERM and kill as a cancellation. The build
     // budget of 600 s is far longer than the job has left, so only the signals end the round.
