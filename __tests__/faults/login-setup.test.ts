@@ -59,6 +59,16 @@ describe('login faults', () => {
     expect(outcome.record.login.seconds).toBeLessThan(1.5)
   })
 
+  test.concurrent('cancelled during login', async () => {
+    // The password grant takes 2 s; the round is cancelled after 0.3 s.
+    const outcome = await playFault({ faults: { loginDelaySeconds: 200 }, signal: AbortSignal.timeout(300) })
+
+    expectRound(outcome, { steps: 'UUUUUU', nodes: 'UUU', status: 'major_outage', reason: 'cancelled', exit: null })
+    expect(outcome.record.cancelled).toBe(true)
+    expect(outcome.record.login).toEqual({ status: 'unknown', seconds: null, reason: 'cancelled' })
+    expect(outcome.record.endedAt - outcome.record.startedAt).toBeLessThan(1500)
+  })
+
   test.concurrent('throttled password grant', async () => {
     const outcome = await playFault({ scenario: 'login-throttled', failOn: 'partial-outage' })
 
