@@ -1,6 +1,6 @@
 // Invalid inputs through the bundled action. Each run ends with exactly one error line that
 // names the input, shows the value (secrets masked) and gives the fix, before the Hub
-// simulator sees a single request.
+// simulator receives a single request.
 
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'

@@ -1,5 +1,5 @@
-// Fault matrix, pair phases: a failure before the nodes are involved (upload) leaves the nodes
-// unknown; a failure at distribute or execute marks the node of that pair failed.
+// Fault matrix, pair phases. A failure before the nodes are involved (upload) leaves the nodes
+// unknown, and a failure at distribute or execute marks the node of that pair failed.
 
 import { describe, expect, test } from '@jest/globals'
 
@@ -207,7 +207,7 @@ describe('execution faults', () => {
 
   test.concurrent('aggregator gives up on a down node', async () => {
     // The aggregator's wait for default-2's result ends after 2 s, well before the 15 s
-    // execution budget, so the round sees the aggregator fail while default-2 never started.
+    // execution budget, so the aggregator fails while default-2 has not started.
     const outcome = await playFault({
       scenario: 'node-down',
       simulator: { executionTimeoutSeconds: 2 },
