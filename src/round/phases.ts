@@ -37,7 +37,8 @@ export interface PairContext {
   clock: Clock
   signal?: AbortSignal
   settings: RoundSettings
-  aggregator: { name: string; id: string }
+  /** `hasRegistry` false means the Hub lists no registry for the aggregator, so no distribution can start. */
+  aggregator: { name: string; id: string; hasRegistry?: boolean }
   node: { name: string; id: string }
   projectId: string
   masterImageId: string
@@ -176,7 +177,11 @@ async function sendPhaseCommand(ctx: PairContext, analysisId: string, command: A
   } catch (error) {
     if (!(error instanceof HubError) || error.status !== 400 || ctx.signal?.aborted) throw error
     const states = await listNodeStates(ctx, analysisId)
-    throw new StepFailure(`${command} was rejected: ${describeError(error)} (analysis-nodes: ${states})`)
+
+    // The compute node passed its registry pre-check, so a rejected distribution with an
+    // aggregator that has no registry is the aggregator's failure.
+    const culprit = command === 'distributionStart' && ctx.aggregator.hasRegistry === false ? 'aggregator' : null
+    throw new StepFailure(`${command} was rejected: ${describeError(error)} (analysis-nodes: ${states})`, culprit)
   }
 }
 

@@ -304,7 +304,7 @@ class RoundRun {
             clock: this.clock,
             signal: this.signal,
             settings,
-            aggregator: { name: aggregator.name, id: aggregator.id },
+            aggregator: { name: aggregator.name, id: aggregator.id, hasRegistry: aggregator.registryId !== null },
             node: { name: pair.node, id: pair.nodeId! },
             projectId: record.setup.projectId!,
             masterImageId: record.setup.masterImage!.id,
