@@ -3,7 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
 
 import { chromium, type Browser } from 'playwright-core'
@@ -32,7 +32,7 @@ const CONTENT_TYPES: Record<string, string> = {
 
 interface PageSite {
   url: string
-  /** Body bytes sent before the first request for a `.log` file arrived. */
+  /** Bytes (headers and bodies) of the responses to requests that arrived before the first `.log` request. */
   bytesBeforeFirstLog(): number
   reset(): void
   stop(): Promise<void>
@@ -42,10 +42,20 @@ interface PageSite {
 async function serveSite(files: ReadonlyMap<string, string>): Promise<PageSite> {
   let bytesBeforeLog = 0
   let logRequested = false
+  // Bytes written on each keep-alive socket so far; Chromium sends one request at a time per socket.
+  const writtenBefore = new WeakMap<Socket, number>()
 
   const server: Server = createServer((request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname).replace(/^\/+/, '') || 'index.html'
     if (urlPath.endsWith('.log')) logRequested = true
+
+    const beforeFirstLog = !logRequested
+    const socket = request.socket
+    response.once('finish', () => {
+      const written = socket.bytesWritten
+      if (beforeFirstLog) bytesBeforeLog += written - (writtenBefore.get(socket) ?? 0)
+      writtenBefore.set(socket, written)
+    })
 
     let body = files.get(urlPath)
     const templateFile = path.normalize(path.join(TEMPLATE_DIR, urlPath))
@@ -57,7 +67,6 @@ async function serveSite(files: ReadonlyMap<string, string>): Promise<PageSite> 
     }
 
     const bytes = Buffer.from(body, 'utf8')
-    if (!logRequested) bytesBeforeLog += bytes.length
     response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(urlPath)] ?? 'application/octet-stream', 'cache-control': 'no-store' })
     response.end(bytes)
   })

@@ -83,7 +83,6 @@ Options:
 
 interface BenchOptions {
   plan: Plan
-  quick: boolean
   jsonFile: string | null
   groups: Group[]
 }
@@ -109,7 +108,7 @@ function parseOptions(argv: string[]): BenchOptions | null {
   }
   if (values.json === '') throw new Error('Invalid --json value "": give a file path such as bench-results.json.')
 
-  return { plan: values.quick ? QUICK_PLAN : FULL_PLAN, quick: values.quick, jsonFile: values.json ?? null, groups }
+  return { plan: values.quick ? QUICK_PLAN : FULL_PLAN, jsonFile: values.json ?? null, groups }
 }
 
 function newestModification(folder: string): number {
@@ -179,7 +178,8 @@ async function main(): Promise<number> {
   }
   const totalSeconds = (performance.now() - started) / 1000
 
-  const command = `npm run bench${options.quick ? ' -- --quick' : ''}`
+  const argv = process.argv.slice(2)
+  const command = argv.length === 0 ? 'npm run bench' : `npm run bench -- ${argv.join(' ')}`
   process.stdout.write(`${renderTable(figures)}\n\n`)
   process.stdout.write(
     `${command}: ${totalSeconds.toFixed(0)} s on ${machine.cores} cores (${machine.cpuModel}), ` +
