@@ -246,6 +246,23 @@ describe('mergeRound', () => {
     expect(verdicts.overall).toBe('partial_outage')
   })
 
+  it('reports no data for a round cancelled before any verdict', () => {
+    const cancelledPair = (node: string) => {
+      const pair = passedPair(node)
+      for (const key of ['distribute', 'execute', 'results', 'latency'] as const) {
+        pair.steps[key] = { status: 'unknown', seconds: null, reason: 'cancelled' }
+      }
+      pair.latencySeconds = null
+      return pair
+    }
+    const record = roundRecord([cancelledPair('default-1'), cancelledPair('default-2')], { cancelled: true })
+
+    const verdicts = mergeRound(record, NODES)
+
+    expect(verdicts.nodes.map((node) => node.status)).toEqual([U, U, U])
+    expect(verdicts.overall).toBe('no_data')
+  })
+
   it('lists down nodes in order', () => {
     const record = roundRecord([
       failedPair('default-1', 'execute', 'stopped'),

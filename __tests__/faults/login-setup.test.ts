@@ -63,7 +63,7 @@ describe('login faults', () => {
     // The password grant takes 2 s; the round is cancelled after 0.3 s.
     const outcome = await playFault({ faults: { loginDelaySeconds: 200 }, signal: AbortSignal.timeout(300) })
 
-    expectRound(outcome, { steps: 'UUUUUU', nodes: 'UUU', status: 'major_outage', reason: 'cancelled', exit: null })
+    expectRound(outcome, { steps: 'UUUUUU', nodes: 'UUU', status: 'no_data', reason: 'cancelled', exit: null })
     expect(outcome.record.cancelled).toBe(true)
     expect(outcome.record.login).toEqual({ status: 'unknown', seconds: null, reason: 'cancelled' })
     expect(outcome.record.endedAt - outcome.record.startedAt).toBeLessThan(1500)

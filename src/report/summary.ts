@@ -12,7 +12,8 @@ const OVERALL_LABELS: Record<OverallStatus, string> = {
   operational: '🟢 Operational',
   degraded: '🟡 Degraded performance',
   partial_outage: '🟠 Partial outage',
-  major_outage: '🔴 Major outage'
+  major_outage: '🔴 Major outage',
+  no_data: '⚪ No data (the round ended before any verdict)'
 }
 
 const STATUS_LABELS: Record<LineStatus, string> = {

@@ -9,7 +9,12 @@ export type StepKey = (typeof STEP_KEYS)[number]
 export type PairStepKey = Exclude<StepKey, 'login'>
 export const PAIR_STEP_KEYS: readonly PairStepKey[] = ['upload', 'distribute', 'execute', 'results', 'latency']
 
-export type OverallStatus = 'operational' | 'degraded' | 'partial_outage' | 'major_outage'
+/**
+ * `no_data` is only for a round that measured nothing: no line failed and no pair passed,
+ * which happens when the job was cancelled before any verdict. Such a round is no evidence
+ * of an outage, so it must not turn the status page red.
+ */
+export type OverallStatus = 'operational' | 'degraded' | 'partial_outage' | 'major_outage' | 'no_data'
 
 /** The statuses of one round, as written to the history files. */
 export interface KeyStatuses {
@@ -22,6 +27,7 @@ export interface KeyStatuses {
 
 /**
  * Decide the overall status of one round:
+ * - no step and no node failed, and no pair passed (a cancelled round) → no_data;
  * - login failed, or no compute node passed (no pair passed; a setup failure is recorded
  *   as `upload` failed with every node unknown) → major_outage;
  * - any step or node failed or unknown while at least one pair passed → partial_outage;
@@ -30,10 +36,12 @@ export interface KeyStatuses {
  * - otherwise → operational.
  */
 export function overallStatus(round: KeyStatuses): OverallStatus {
-  if (round.steps.login !== 'success') return 'major_outage'
-
   const computeNodes = Object.entries(round.nodes).filter(([name]) => name !== round.aggregator)
   const anyPairPassed = computeNodes.some(([, status]) => status === 'success')
+  const anyFailed = [...Object.values(round.steps), ...Object.values(round.nodes)].some((status) => status === 'failed')
+  if (!anyFailed && !anyPairPassed) return 'no_data'
+
+  if (round.steps.login !== 'success') return 'major_outage'
   if (!anyPairPassed) return 'major_outage'
 
   const stepsOtherThanLatency = STEP_KEYS.filter((key) => key !== 'latency').map((key) => round.steps[key])
