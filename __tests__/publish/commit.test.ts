@@ -1,3 +1,6 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
 import { afterEach, describe, expect, test } from '@jest/globals'
 
 import { systemClock } from '../../src/clock.js'
@@ -220,6 +223,28 @@ describe('commitChangeSets', () => {
     // Each resend gets a fresh timeout; a timeout shared by all resends would fail the second one too.
     expect(result.attempts).toBe(1)
     expect(target.stats().calls.getRef).toBe(2)
+  })
+
+  test('unreachable API fails at once', async () => {
+    const target = await start()
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const { port } = closed.address() as AddressInfo
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const log = memoryLog()
+    const octokit = createGitHubClient({
+      token: 'test-token',
+      baseUrl: `http://127.0.0.1:${port}`,
+      throttle: false,
+      millisecondsPerSecond: 1,
+      log
+    })
+
+    const error = await expectCommitError(commitChangeSets({ ...commitOptions(target), octokit }))
+
+    expect(error.code).toBe('unreachable')
+    expect(error.message).toContain('ECONNREFUSED')
+    expect(error.message).toContain('GITHUB_API_URL')
   })
 
   test('dropped ref update reply is not committed twice', async () => {

@@ -8,6 +8,7 @@ export type CommitErrorCode =
   | 'empty-repository' // 409 "Git Repository is empty."
   | 'protected-branch' // branch protection or a ruleset rejected the ref update
   | 'gave-up' // the branch moved, or GitHub failed, on every attempt
+  | 'unreachable' // no connection to the API: refused, unknown host, or a port fetch blocks
   | 'cancelled' // the caller's signal aborted
   | 'invalid-request' // GitHub rejected a request the commit loop built (a bug or bad input)
 
@@ -33,6 +34,8 @@ export interface ApiFailure {
   headers: Record<string, string | undefined>
   /** True when the caller's signal aborted the request. */
   aborted: boolean
+  /** System error code of a failed connection (e.g. ECONNREFUSED), found in the error's cause chain. */
+  networkCode?: string
 }
 
 /** Extracts status, GitHub's message and headers from whatever Octokit threw. */
@@ -50,7 +53,8 @@ export function describeFailure(error: unknown): ApiFailure {
     message:
       typeof data?.message === 'string' ? data.message : typeof value.message === 'string' ? value.message : String(error),
     headers: value.response?.headers ?? {},
-    aborted: value.name === 'AbortError'
+    aborted: value.name === 'AbortError',
+    networkCode: hasResponse ? undefined : networkCodeOf(error)
   }
 }
 
@@ -66,10 +70,31 @@ export function isRefConflict(failure: ApiFailure): boolean {
   return failure.status === 409 && !isEmptyRepository(failure) && !isProtectedBranch(failure)
 }
 
+// Connection failures that another attempt seconds later will not cure. A reset or a timeout
+// is left transient, because the request may have reached GitHub.
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'BAD_PORT'])
+
+/** Checks whether the API could not be reached at all, so retrying cannot help. */
+export function isUnreachable(failure: ApiFailure): boolean {
+  return failure.status === undefined && failure.networkCode !== undefined && UNREACHABLE_CODES.has(failure.networkCode)
+}
+
 /** No response, a timeout or a 5xx: the outcome is unknown, and a later attempt may succeed. */
 export function isTransient(failure: ApiFailure): boolean {
-  if (failure.aborted) return false
+  if (failure.aborted || isUnreachable(failure)) return false
   return failure.status === undefined || failure.status >= 500
+}
+
+/** Finds a system error code such as ECONNREFUSED in an error or its causes (fetch wraps it). */
+function networkCodeOf(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown }
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code
+    if (typeof message === 'string' && /\bbad port\b/i.test(message)) return 'BAD_PORT'
+    current = cause
+  }
+  return undefined
 }
 
 export function isEmptyRepository(failure: ApiFailure): boolean {

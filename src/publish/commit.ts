@@ -9,7 +9,8 @@ import {
   isProtectedBranch,
   isRateLimit,
   isRefConflict,
-  isTransient
+  isTransient,
+  isUnreachable
 } from './commit-errors.js'
 import { actionsLog, type GitHubClient, type PublishLog } from './octokit.js'
 
@@ -314,6 +315,16 @@ async function explain(options: CommitOptions, failure: ApiFailure, cause: unkno
   const repository = `${owner}/${repo}`
   const said = failureText(failure)
   const details = { status: failure.status, cause }
+
+  if (isUnreachable(failure)) {
+    return new CommitError(
+      'unreachable',
+      `The GitHub API could not be reached (${said}, ${failure.networkCode}). It is taken from GITHUB_API_URL, ` +
+        'which the runner sets (on GitHub Enterprise Server it points at your instance): check that variable and ' +
+        "the runner's network, or set the input 'commit' to false to skip the commit.",
+      details
+    )
+  }
 
   if (failure.status === 401) {
     return new CommitError(
