@@ -14,7 +14,9 @@ import { generateLogs, PREDECESSOR_LOGS, type RoundOutcome } from './harness.js'
 interface PageRules {
   parseLine(line: string): { time: number; status: string; seconds: number | null } | null
   parseLog(text: string): { entries: { time: number; status: string; seconds: number | null }[]; invalid: number[] }
-  pageStatus(entriesByKey: Map<string, unknown[]>, nodes: string[], aggregator: string | null, now: number, lookbackMinutes: number): string
+  parseLogSince(text: string, since: number): { entries: { time: number; status: string; seconds: number | null }[]; invalid: number[]; complete: boolean }
+  latestRound(entriesByKey: Map<string, unknown[]>, nodes: string[], aggregator: string | null, now: number, lookbackMinutes: number): { statuses: unknown } | null
+  overallStatus(round: unknown): string
   summarise(key: string, entries: unknown[], view: string, now: number, limit: number): { uptime: number | null; checked: number; noData: number }
 }
 // Imported by URL so TypeScript does not look for declarations of the plain-JS file.
@@ -25,7 +27,8 @@ const NODES = ['aggregator-1', 'default-1', 'default-2']
 
 function pageStatusOf(logs: Map<string, string | null>, nodes: string[], aggregator: string | null, now: number, lookback = 60): string {
   const entriesByKey = new Map([...logs].map(([key, content]) => [key, rules.parseLog(content ?? '').entries as unknown[]]))
-  return rules.pageStatus(entriesByKey, nodes, aggregator, now, lookback)
+  const round = rules.latestRound(entriesByKey, nodes, aggregator, now, lookback)
+  return round === null ? 'no_data' : rules.overallStatus(round.statuses)
 }
 
 function actionStatusOf(logs: Map<string, string | null>, nodes: string[], aggregator: string | null, now: number, lookback = 60): string {
@@ -61,7 +64,27 @@ describe('page rules agree with the action', () => {
       '2026-06-19 13:02 success 1.00',
       '<script>alert(1)</script>',
       '',
-      '2026-06-19 13:02, SUCCESS, 1.00'
+      '2026-06-19 13:02, SUCCESS, 1.00',
+      '2026-06-19 13:02, success, -0',
+      '2026-06-19 13:02, success, 0.1',
+      '2026-06-19 13:02, success, 1234567890.123456789',
+      '2026-06-19 13:02, success, 1.',
+      '2026-06-19 13:02, success, .5',
+      '2026-06-19 13:02, success, 1.2.3',
+      '2026-06-19 13:02, success, -',
+      '2026-06-19 13:02, failed,  5',
+      '2026-06-19 13:02, failed,5',
+      '2026-06-19 13:02, failed',
+      '2026-06-19 13:02, , 1.00',
+      '2026-06-19 13:02, success, 1.00\r\r',
+      ' 2026-06-19 13:02, success, 1.00',
+      '2024-02-29 00:00, success, 1.00',
+      '2100-02-29 00:00, success, 1.00',
+      '0000-02-29 00:00, success, 1.00',
+      '0004-02-29 00:00, success, 1.00',
+      '2026-00-10 00:00, success, 1.00',
+      '2026-06-00 00:00, success, 1.00',
+      '2026-04-31 00:00, success, 1.00'
     ]
     for (const line of lines) {
       const action = parseLine(line)
@@ -71,6 +94,27 @@ describe('page rules agree with the action', () => {
         page: action ? { time: action.timestamp.getTime(), status: action.status, seconds: action.seconds } : null
       })
     }
+  })
+
+  test('tail parse matches the full parse', () => {
+    const logs = generateLogs({ nodes: NODES, from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-06-13T12:00:00Z'), intervalMinutes: 30 })
+    const text = `${logs.get('login')}not a line\n\n2026-06-13 12:30, failure, 2.00`
+    const full = rules.parseLog(text)
+    for (const since of [Date.parse('2026-06-13T00:00:00Z'), Date.parse('2026-06-07T00:00:00Z'), Date.parse('2026-05-15T00:00:00Z'), 0]) {
+      const tail = rules.parseLogSince(text, since)
+      const inWindow = (entries: { time: number }[]) => entries.filter((entry) => entry.time >= since)
+      expect({ since, entries: inWindow(tail.entries) }).toEqual({ since, entries: inWindow(full.entries) })
+      expect({ since, invalid: tail.invalid }).toEqual({ since, invalid: full.invalid })
+      // The newest line before the window is kept, so the latest run is known from the tail alone.
+      expect({ since, complete: tail.complete }).toEqual({ since, complete: since === 0 })
+      if (since > 0) expect(tail.entries[0]!.time).toBeLessThan(since)
+    }
+    expect(rules.parseLogSince('', 0)).toEqual({ entries: [], invalid: [], complete: true })
+    expect(rules.parseLogSince('x\n2026-06-13 12:00, success, 1.00', Date.parse('2026-06-14T00:00:00Z'))).toEqual({
+      entries: [{ time: Date.parse('2026-06-13T12:00:00Z'), status: 'success', seconds: 1 }],
+      invalid: [],
+      complete: false
+    })
   })
 
   test('predecessor logs: parse and status', () => {

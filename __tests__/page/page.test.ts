@@ -465,7 +465,67 @@ describe('status page', () => {
     expect(await page.page.$$eval('#nodes .card', (cards) => cards.length)).toBe(300)
     expect(await page.page.getAttribute('.card[data-key="node_node-007"]', 'data-state')).toBe('failure')
     expect(await page.page.getAttribute('#overall-badge', 'data-status')).toBe('partial_outage')
-    expect(server.requests.filter((url) => url.startsWith('/logs/'))).toHaveLength(306)
+    expect(await page.page.textContent('#overall-detail')).toBe('Run of 2026-06-13 12:00 UTC; failed: Execution, node-007.')
+  })
+
+  test('node logs load near the viewport', async () => {
+    const nodes = ['aggregator-1', ...Array.from({ length: 59 }, (_, index) => `node-${String(index + 1).padStart(3, '0')}`)]
+    const logs = generateLogs({
+      nodes,
+      from: new Date('2026-06-09T00:00:00Z'),
+      to: ROUND_END,
+      intervalMinutes: 30,
+      outcome: (time) => (time.toISOString().startsWith('2026-06-10') ? { nodes: { 'node-050': 'failed' } } : {})
+    })
+    const status = publish(logs, NOW, nodes) as { components: { id: string; uptime: Record<string, { percent: number | null }> }[] }
+    const page = await open(NOW)
+    const nodeLogRequests = () => server.requests.filter((url) => url.startsWith('/logs/node_')).map((url) => url.replace(/\?t=\d+$/, ''))
+
+    // Only the cards within one viewport height of the screen load their logs.
+    const loaded = nodeLogRequests()
+    expect(loaded.length).toBeGreaterThan(0)
+    expect(loaded.length).toBeLessThan(20)
+    expect(loaded).not.toContain('/logs/node_node-050_report.log')
+    expect(server.requests.filter((url) => url.startsWith('/logs/') && !url.startsWith('/logs/node_'))).toHaveLength(6)
+
+    // A far card shows its status.json summary with bars waiting for the log.
+    const far = '.card[data-key="node_node-050"]'
+    expect(await page.page.getAttribute(far, 'data-state')).toBe('success')
+    expect(await page.page.getAttribute(far, 'data-uptime')).toBe(String(status.components.find((component) => component.id === 'node_node-050')!.uptime['7d']!.percent))
+    expect((await barStates(page, 'node_node-050')).every((bar) => bar.state === 'pending')).toBe(true)
+    expect(await page.page.getAttribute(`${far} .bar`, 'aria-label')).toBe('Loading: 2026-06-07 (UTC day)\nThe history loads when the card is shown.')
+
+    // Scrolling it into view loads its log once and fills the bars from it.
+    await page.page.locator(far).scrollIntoViewIfNeeded()
+    await page.page.waitForSelector(`${far} .bar[data-state="failure"]`)
+    expect(await barStates(page, 'node_node-050')).toEqual([
+      { start: '2026-06-07', state: 'nodata' },
+      { start: '2026-06-08', state: 'nodata' },
+      { start: '2026-06-09', state: 'success' },
+      { start: '2026-06-10', state: 'failure' },
+      { start: '2026-06-11', state: 'success' },
+      { start: '2026-06-12', state: 'success' },
+      { start: '2026-06-13', state: 'success' }
+    ])
+    expect(nodeLogRequests().filter((url) => url === '/logs/node_node-050_report.log')).toHaveLength(1)
+    expect(await page.page.textContent(`${far} .details`)).toContain('Average 120.00 s (passed runs)')
+
+    // Keyboard focus on a far card's bar scrolls it into view, loads it and keeps the focus.
+    await page.page.focus('.card[data-key="node_node-030"] .bar:last-child')
+    await page.page.waitForSelector('.card[data-key="node_node-030"] .bar[data-state="success"]')
+    expect(await page.page.evaluate(() => (document.activeElement as HTMLElement).closest('.card')?.getAttribute('data-key'))).toBe('node_node-030')
+    expect(await page.page.textContent('#tooltip')).toBe('All passed: 2026-06-13 (UTC day)\n25 of 25 runs passed.\nAverage duration 120.0 s.')
+    expect(await page.page.getAttribute('#overall-badge', 'data-status')).toBe('operational')
+  })
+
+  test('old status.json loads every node log', async () => {
+    const logs = degradedWeek()
+    serveLogs(server.files, logs)
+    // A status.json without per-node runs (as older versions wrote) cannot stand in for the logs.
+    server.files.set('status.json', JSON.stringify({ aggregator: 'aggregator-1', components: NODES.map((name) => ({ id: `node_${name}`, name, group: 'nodes' })) }))
+    const page = await open(NOW)
+    expect(server.requests.filter((url) => url.startsWith('/logs/node_'))).toHaveLength(3)
+    expect(await page.page.getAttribute('#overall-badge', 'data-status')).toBe('partial_outage')
   })
 })
 

@@ -12,6 +12,17 @@ export function freshUrl(url, now = Date.now()) {
   return absolute.href
 }
 
+/** Returns a link target only for http(s) URLs, else null. */
+export function safeUrl(value) {
+  if (typeof value !== 'string') return null
+  try {
+    const url = new URL(value, document.baseURI)
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null
+  } catch {
+    return null
+  }
+}
+
 /** Fetches a text file: {text} on success, {problem, missing} on any failure. */
 export async function fetchText(url) {
   let response
@@ -41,16 +52,28 @@ export async function fetchJson(url) {
   }
 }
 
-/** Runs `task` over `items` with at most `limit` running at once; `onResult` receives each result as it ends. */
-export async function forEachLimited(items, limit, task, onResult) {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]
-      onResult(item, await task(item))
+/**
+ * Creates a queue that runs at most `limit` tasks at once, in the order they were added. All
+ * log loads share it, so a card scrolled into view waits behind the loads already queued.
+ */
+export function createQueue(limit) {
+  const waiting = []
+  let running = 0
+
+  const next = () => {
+    while (running < limit && waiting.length > 0) {
+      const { task, resolve, reject } = waiting.shift()
+      running++
+      task().then(resolve, reject).finally(() => {
+        running--
+        next()
+      })
     }
   }
-  const workers = []
-  for (let index = 0; index < Math.max(1, Math.min(limit, items.length)); index++) workers.push(worker())
-  await Promise.all(workers)
+
+  return (task) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ task, resolve, reject })
+      next()
+    })
 }

@@ -1,16 +1,18 @@
-// Entry point: loads the settings, status.json, messages and logs, then renders the overall
-// status and the cards. A refresh starts a new generation; results of an older generation
-// that arrive late are dropped.
+// Entry point: loads status.json, messages and logs, then renders the overall status and the
+// cards. Node cards show their status.json summary and load their log once near the viewport.
+// Each refresh is a new generation; late results of an older one are dropped.
 
 import config from '../config.js'
-import { fetchJson, fetchText, forEachLimited } from './fetch.js'
-import { activeMessages, renderMessages, safeUrl } from './messages.js'
-import { createCard, renderCard } from './render.js'
-import { formatUtc, latestEntry, latestRound, nodeKey, overallStatus, parseLog, VIEWS } from './rules.js'
+import { createQueue, fetchJson, fetchText, safeUrl } from './fetch.js'
+import { createCard, renderCard, renderSummaryCard } from './render.js'
+import { formatUtc, latestEntry, latestRound, nodeKey, overallStatus, parseLogSince, readNodeSummaries, summaryEntries, VIEWS, windowStart } from './rules.js'
 import { initTheme } from './theme.js'
 import { initTooltips } from './tooltip.js'
 
 const MINUTE_MS = 60000
+
+/** Node cards within one viewport height of the screen load their logs. */
+const NEAR_MARGIN = '100% 0px'
 
 const OVERALL_TEXT = {
   operational: 'All systems operational',
@@ -23,13 +25,22 @@ const OVERALL_TEXT = {
 const state = {
   view: VIEWS[config.defaultView] ? config.defaultView : '7d',
   generation: 0,
+  /** Report key → parsed log and pending load, this generation. */
   logs: new Map(),
+  loads: new Map(),
   cards: new Map(),
+  near: new Set(),
   nodes: [],
+  summaries: new Map(),
   aggregator: config.aggregator || null,
   thresholds: { ...config.thresholds, latencyLimitSeconds: config.thresholds.latencyLimitSeconds ?? 600 },
   affected: new Set(),
-  settled: false
+  settled: false,
+  /** Whether every node log loads, because some node has no usable summary. */
+  eager: true,
+  queue: createQueue(Math.max(1, Number(config.maxParallelFetches) || 6)),
+  observer: null,
+  tooltips: null
 }
 
 const $ = (id) => document.getElementById(id)
@@ -63,18 +74,25 @@ function ensureCards(nodes) {
   const keep = new Set(wanted.map((card) => card.key))
   for (const [key, card] of state.cards) {
     if (!keep.has(key)) {
+      state.observer?.unobserve(card)
+      state.near.delete(key)
       card.remove()
       state.cards.delete(key)
     }
   }
+
+  // New cards go in with one insertion per container, so the page is laid out once.
   const consoleUrl = config.consoleUrl ? safeUrl(config.consoleUrl) : null
+  const added = new Map()
   for (const { key, title, subtitle, container } of wanted) {
-    if (!state.cards.has(key)) {
-      const card = createCard(key, title, subtitle, consoleUrl)
-      state.cards.set(key, card)
-      container.append(card)
-    }
+    if (state.cards.has(key)) continue
+    const card = createCard(key, title, subtitle, consoleUrl)
+    state.cards.set(key, card)
+    if (!added.has(container)) added.set(container, document.createDocumentFragment())
+    added.get(container).append(card)
+    if (container === $('nodes')) state.observer?.observe(card)
   }
+  for (const [container, fragment] of added) container.append(fragment)
   $('node-section').hidden = nodes.length === 0
 }
 
@@ -82,7 +100,22 @@ function renderOne(key, now) {
   const card = state.cards.get(key)
   if (!card) return
   const maintenance = state.affected.has(key) || state.affected.has(key.replace(/^node_/, ''))
-  renderCard(card, state.logs.get(key), { view: state.view, now, thresholds: state.thresholds, maintenance })
+  const options = { view: state.view, now, thresholds: state.thresholds, maintenance }
+  const log = logForView(key, now)
+  const summary = log ? undefined : state.summaries.get(key.replace(/^node_/, ''))
+  if (!summary || !renderSummaryCard(card, summary, options)) renderCard(card, log, options)
+}
+
+/** Entries per report key for the round rules: loaded logs, else the nodes' status.json summaries. */
+function roundEntries(now) {
+  const entriesByKey = new Map()
+  for (const step of config.steps) entriesByKey.set(step.key, state.logs.get(step.key)?.entries || [])
+  for (const node of state.nodes) {
+    const log = state.logs.get(nodeKey(node))
+    const summary = state.summaries.get(node)
+    entriesByKey.set(nodeKey(node), (log ? log.entries : summary && summaryEntries(summary, now)) || [])
+  }
+  return entriesByKey
 }
 
 function renderOverall(now) {
@@ -93,8 +126,7 @@ function renderOverall(now) {
     return
   }
 
-  const entriesByKey = new Map()
-  for (const [key, log] of state.logs) entriesByKey.set(key, log.entries || [])
+  const entriesByKey = roundEntries(now)
   const round = latestRound(entriesByKey, state.nodes, state.aggregator, now, config.thresholds.lookbackMinutes)
   const status = round === null ? 'no_data' : overallStatus(round.statuses)
   badge.dataset.status = status
@@ -162,68 +194,142 @@ function showPageProblems(problems) {
   list.hidden = problems.length === 0
 }
 
-/** Fetches and parses the logs of `keys`, rendering each card as its log arrives. */
-function loadLogs(keys, generation, fresh) {
-  return forEachLimited(
-    keys,
-    config.maxParallelFetches,
-    async (key) => {
-      const result = await fetchText(`${config.logBaseUrl}${encodeURIComponent(key)}_report.log`)
-      return result.problem ? { entries: [], invalid: [], problem: result.problem, missing: result.missing } : parseLog(result.text)
-    },
-    (key, log) => {
-      if (generation !== state.generation) return
-      fresh.set(key, log)
-      state.logs.set(key, log)
-      renderOne(key, Date.now())
+/** Loads the log of `key` once per generation and renders its card; returns the pending load. */
+function loadLog(key, generation) {
+  const pending = state.loads.get(key)
+  if (pending && pending.generation === generation) return pending.promise
+
+  const promise = state.queue(async () => {
+    // A node card that left the viewport while queued loads when it returns.
+    if (generation !== state.generation) return
+    if (key.startsWith('node_') && !state.near.has(key) && !state.eager) {
+      state.loads.delete(key)
+      return
     }
+    const result = await fetchText(`${config.logBaseUrl}${encodeURIComponent(key)}_report.log`)
+    if (generation !== state.generation) return
+    const now = Date.now()
+    const since = windowStart(state.view, now)
+    const log = result.problem ? { entries: [], invalid: [], problem: result.problem, missing: result.missing } : { text: result.text, since, ...parseLogSince(result.text, since) }
+    state.logs.set(key, log)
+    renderOne(key, now)
+    state.tooltips?.refresh()
+    // A log can differ from the summary that stood in for it when a commit landed in between.
+    if (state.settled && key.startsWith('node_')) renderOverall(now)
+  })
+  state.loads.set(key, { generation, promise })
+  return promise
+}
+
+/** Returns the log of `key`, parsed further back when the view needs more: parsing is most of the work. */
+function logForView(key, now) {
+  const log = state.logs.get(key)
+  if (!log || log.complete !== false) return log
+  const since = windowStart(state.view, now)
+  if (since >= log.since) return log
+  const longer = { text: log.text, since, ...parseLogSince(log.text, since) }
+  state.logs.set(key, longer)
+  return longer
+}
+
+/** Returns whether some node has no summary that can stand in for its log. */
+function needsAllNodeLogs() {
+  const now = Date.now()
+  return !state.observer || state.nodes.some((node) => {
+    const summary = state.summaries.get(node)
+    return !summary || summaryEntries(summary, now) === null
+  })
+}
+
+/** Returns the keys of node cards within the near margin, from one layout pass. */
+function nodeCardsNearViewport() {
+  const height = window.innerHeight
+  return state.nodes.map(nodeKey).filter((key) => {
+    const box = state.cards.get(key).getBoundingClientRect()
+    return box.bottom >= -height && box.top <= 2 * height
+  })
+}
+
+function watchNodeCards() {
+  if (typeof IntersectionObserver !== 'function') return
+  state.observer = new IntersectionObserver(
+    (changes) => {
+      for (const change of changes) {
+        const key = change.target.dataset.key
+        if (!change.isIntersecting) {
+          state.near.delete(key)
+          continue
+        }
+        state.near.add(key)
+        if (!state.logs.has(key)) loadLog(key, state.generation)
+      }
+    },
+    { rootMargin: NEAR_MARGIN }
   )
 }
 
 async function refresh() {
   const generation = ++state.generation
-  const fresh = new Map()
+  state.loads.clear()
+  // Step cards show their last log until the new one arrives; node cards their new summary.
+  state.logs = new Map([...state.logs].filter(([key]) => !key.startsWith('node_')))
 
-  // The step logs do not depend on status.json, so they load while it is fetched.
+  // status.json goes out after the first step log, before the others: the node cards need it.
   ensureCards(state.nodes)
-  const stepLogs = loadLogs(config.steps.map((step) => step.key), generation, fresh)
-
+  const stepLoads = config.steps.slice(0, 1).map((step) => loadLog(step.key, generation))
   const statusPromise = config.statusUrl ? fetchJson(config.statusUrl) : Promise.resolve({ problem: 'statusUrl is empty in config.js.' })
+  stepLoads.push(...config.steps.slice(1).map((step) => loadLog(step.key, generation)))
   const messagesPromise = config.messagesUrl ? fetchJson(config.messagesUrl) : Promise.resolve({ data: [] })
-  const [status, messagesResult] = await Promise.all([statusPromise, messagesPromise])
-  if (generation !== state.generation) return
+  // The banner code loads while the data does, because nothing else waits for it.
+  const messagesCode = import('./messages.js')
 
-  const problems = []
+  const status = await statusPromise
+  if (generation !== state.generation) return
   const now = Date.now()
-  if (messagesResult.problem && !messagesResult.missing) problems.push(messagesResult.problem)
-  const messages = activeMessages(messagesResult.problem ? [] : messagesResult.data, now)
-  problems.push(...messages.problems)
-  state.affected = messages.affected
-  renderMessages($('messages'), messages.messages, formatUtc)
 
   // The action's latency limit, unless config.js fixes one.
   const reportedLimit = status.data && Number(status.data.latency_limit_seconds)
   if (config.thresholds.latencyLimitSeconds == null && reportedLimit > 0) state.thresholds.latencyLimitSeconds = reportedLimit
 
   const nodes = nodeList(status)
-  if (nodes.problem) problems.push(nodes.problem)
-  showPageProblems(problems)
   state.nodes = nodes.nodes
   state.aggregator = nodes.aggregator
+  state.summaries = status.data ? readNodeSummaries(status.data) : new Map()
   ensureCards(state.nodes)
 
-  // Step cards rendered before status.json and the messages arrived may show another latency
-  // limit or miss a maintenance mark, so they are rendered again.
-  for (const key of fresh.keys()) renderOne(key, now)
-  await Promise.all([stepLogs, loadLogs(state.nodes.map(nodeKey), generation, fresh)])
+  // Step cards may have been rendered with another latency limit.
+  for (const key of state.cards.keys()) renderOne(key, now)
+
+  // Without a summary for every node, the overall status needs every node log.
+  state.eager = needsAllNodeLogs()
+  const nodeKeys = state.eager ? state.nodes.map(nodeKey) : nodeCardsNearViewport()
+  for (const key of nodeKeys) state.near.add(key)
+  const nodeLogs = Promise.all(nodeKeys.map((key) => loadLog(key, generation)))
+
+  const [messagesResult, { activeMessages, renderMessages }] = await Promise.all([messagesPromise, messagesCode])
+  if (generation !== state.generation) return
+  const problems = []
+  if (messagesResult.problem && !messagesResult.missing) problems.push(messagesResult.problem)
+  const messages = activeMessages(messagesResult.problem ? [] : messagesResult.data, Date.now())
+  problems.push(...messages.problems)
+  if (nodes.problem) problems.push(nodes.problem)
+  showPageProblems(problems)
+  renderMessages($('messages'), messages.messages, formatUtc)
+
+  // Cards that enter or leave maintenance are rendered again with the mark.
+  const marked = new Set([...state.affected, ...messages.affected])
+  state.affected = messages.affected
+  for (const name of marked) {
+    for (const key of [name, nodeKey(name)]) renderOne(key, Date.now())
+  }
+
+  await Promise.all([...stepLoads, nodeLogs])
   if (generation !== state.generation) return
 
-  // Every card was rendered as its log arrived; only the page-wide parts remain.
-  state.logs = fresh
   state.settled = true
   renderOverall(Date.now())
   document.body.dataset.ready = String(generation)
-  // Benchmarks read this mark: the time from navigation to the fully rendered page.
+  // Benchmarks read this mark: the overall status and every card near the viewport are final.
   if (generation === 1) performance.mark('status-page-ready')
 }
 
@@ -235,16 +341,21 @@ function init() {
     $('environment').hidden = false
   }
   initTheme($('theme-toggle'))
-  initTooltips(document.body, $('tooltip'))
+  state.tooltips = initTooltips(document.body, $('tooltip'))
+  watchNodeCards()
 
-  for (const button of document.querySelectorAll('#views button')) {
-    button.setAttribute('aria-pressed', String(button.dataset.view === state.view))
-    button.addEventListener('click', () => {
-      state.view = button.dataset.view
-      for (const other of document.querySelectorAll('#views button')) other.setAttribute('aria-pressed', String(other === button))
-      renderAll()
-    })
+  const viewButtons = document.querySelectorAll('#views button')
+  const showView = (view) => {
+    state.view = view
+    for (const button of viewButtons) button.setAttribute('aria-pressed', String(button.dataset.view === view))
   }
+  showView(state.view)
+  $('views').addEventListener('click', (event) => {
+    const view = event.target.closest('button')?.dataset.view
+    if (!VIEWS[view]) return
+    showView(view)
+    renderAll()
+  })
 
   const autoRefresh = $('auto-refresh')
   autoRefresh.checked = config.refreshSeconds > 0

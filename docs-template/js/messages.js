@@ -4,6 +4,8 @@
 // names), `url` adds a "More information" link. Every string is rendered as text, and only
 // http(s) URLs become links.
 
+import { safeUrl } from './fetch.js'
+
 const TYPE_LABELS = { info: 'Information', maintenance: 'Maintenance', incident: 'Incident' }
 const URL_PATTERN = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)]/g
 
@@ -15,17 +17,6 @@ function parseTime(value) {
   else if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(text)) text += 'Z'
   const time = Date.parse(text)
   return Number.isNaN(time) ? null : time
-}
-
-/** Returns a link target only for http(s) URLs, else null. */
-export function safeUrl(value) {
-  if (typeof value !== 'string') return null
-  try {
-    const url = new URL(value, document.baseURI)
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null
-  } catch {
-    return null
-  }
 }
 
 /**

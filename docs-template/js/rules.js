@@ -1,7 +1,6 @@
-// Pure rules of the page, free of the DOM so Node can import them too. The line format,
-// the round rule and the overall status mirror the action's TypeScript modules
-// src/history/format.ts, src/verdict/overall.ts and src/publish/status-artifacts.ts.
-// An agreement test feeds both the same logs.
+// Pure rules of the page, free of the DOM so Node can import them too. They mirror the action's
+// src/history/format.ts, src/verdict/overall.ts and src/publish/status-artifacts.ts; an
+// agreement test feeds both the same logs.
 
 const MINUTE_MS = 60000
 const HOUR_MS = 60 * MINUTE_MS
@@ -9,36 +8,118 @@ const DAY_MS = 24 * HOUR_MS
 
 export const STEP_KEYS = ['login', 'upload', 'distribute', 'execute', 'results', 'latency']
 
-const LINE_PATTERN = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}), ([a-z]+), ?(-?\d+(?:\.\d+)?)?$/
+// Shape of the line start: 0 stands for any digit, other characters for themselves.
+const LINE_START = '0000-00-00 00:00, '
+
+function isDigit(code) {
+  return code >= 48 && code <= 57
+}
+
+function digitsAt(text, offset, count) {
+  let value = 0
+  for (let index = 0; index < count; index++) value = value * 10 + text.charCodeAt(offset + index) - 48
+  return value
+}
+
+/**
+ * Reads text[start, end) as `-?digits(.digits)?`; NaN when it is not in that form. Dividing the
+ * digits as an integer by a power of ten rounds once, so the result equals Number(text).
+ */
+function decimalAt(text, start, end) {
+  let index = text[start] === '-' ? start + 1 : start
+  const digitsStart = index
+  let digits = 0
+  let scale = 1
+  let fraction = false
+  for (; index < end; index++) {
+    const code = text.charCodeAt(index)
+    if (isDigit(code)) {
+      digits = digits * 10 + code - 48
+      if (fraction) scale *= 10
+    } else if (text[index] === '.' && !fraction && index > digitsStart && index < end - 1) fraction = true
+    else return NaN
+  }
+  if (index === digitsStart) return NaN
+  // Beyond 15 digits the integer is no longer exact, so let Number() round the text itself.
+  if (end - digitsStart > 15) return Number(text.slice(start, end))
+  return (digitsStart > start ? -digits : digits) / scale
+}
+
+/**
+ * Parses the line text[start, end) by character positions, several times faster than a regular
+ * expression, accepting exactly what the action's line pattern accepts after one trailing CR.
+ */
+function parseRange(text, start, end) {
+  if (end > start && text[end - 1] === '\r') end--
+  if (end - start < LINE_START.length + 2) return null
+  for (let index = 0; index < LINE_START.length; index++) {
+    const code = text.charCodeAt(start + index)
+    if (LINE_START[index] === '0' ? !isDigit(code) : code !== LINE_START.charCodeAt(index)) return null
+  }
+
+  const statusStart = start + LINE_START.length
+  let index = statusStart
+  while (index < end && text[index] >= 'a' && text[index] <= 'z') index++
+  const statusLength = index - statusStart
+  if (statusLength === 0 || text[index] !== ',') return null
+  const secondsStart = text[index + 1] === ' ' ? index + 2 : index + 1
+  const seconds = secondsStart < end ? decimalAt(text, secondsStart, end) : null
+  if (Number.isNaN(seconds)) return null
+
+  const year = digitsAt(text, start, 4)
+  const month = digitsAt(text, start + 5, 2)
+  const day = digitsAt(text, start + 8, 2)
+  const hour = digitsAt(text, start + 11, 2)
+  const minute = digitsAt(text, start + 14, 2)
+  // Date.UTC rolls out-of-range fields over (month 13, minute 60, 31 April) and the action
+  // rejects them. Only days past the 28th can roll over within a valid month.
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59) return null
+  const time = Date.UTC(year, month - 1, day, hour, minute)
+  if (day > 28 && new Date(time).getUTCDate() !== day) return null
+
+  // `failure` is the predecessor page's synonym of `failed`; any other word counts as unknown.
+  let status = 'unknown'
+  if (statusLength === 7 && text.startsWith('success', statusStart)) status = 'success'
+  else if ((statusLength === 6 && text.startsWith('failed', statusStart)) || (statusLength === 7 && text.startsWith('failure', statusStart))) status = 'failed'
+  return { time, status, seconds }
+}
 
 /** Parses one `YYYY-MM-DD HH:MM, status, seconds` line (UTC); null when it is not in the format. */
 export function parseLine(line) {
-  const match = LINE_PATTERN.exec(line.replace(/\r$/, ''))
-  if (!match) return null
-  const [, year, month, day, hour, minute, status, seconds] = match
-  const time = Date.UTC(+year, +month - 1, +day, +hour, +minute)
-  // Date.UTC rolls over out-of-range fields (month 13, minute 60), so compare them back.
-  const date = new Date(time)
-  if (date.getUTCMonth() !== +month - 1 || date.getUTCDate() !== +day || date.getUTCHours() !== +hour || date.getUTCMinutes() !== +minute) return null
-  // `failure` is the predecessor page's synonym of `failed`; any other word counts as unknown.
-  let normalised = 'unknown'
-  if (status === 'success') normalised = 'success'
-  else if (status === 'failed' || status === 'failure') normalised = 'failed'
-  return { time, status: normalised, seconds: seconds === undefined ? null : Number(seconds) }
+  return parseRange(line, 0, line.length)
 }
 
 /** Parses a whole log: entries in file order, and the 1-based numbers of lines not in the format. */
 export function parseLog(text) {
-  const entries = []
-  const invalid = []
-  const lines = text.split('\n')
-  for (let index = 0; index < lines.length; index++) {
-    if (lines[index].trim() === '') continue
-    const entry = parseLine(lines[index])
-    if (entry) entries.push(entry)
-    else invalid.push(index + 1)
-  }
+  const { entries, invalid } = parseLogSince(text, -Infinity)
   return { entries, invalid }
+}
+
+/**
+ * Parses a log from its end back to the first line before `since`, kept so the newest run is
+ * known; older lines are not read or checked. Returns parseLog's result and `complete`.
+ * NOTE: this relies on the log being in time order, as the action writes it.
+ */
+export function parseLogSince(text, since) {
+  const entries = []
+  const invalidOffsets = []
+  let lineEnd = text.length
+  let complete = true
+  while (lineEnd > 0) {
+    const lineStart = text.lastIndexOf('\n', lineEnd - 1) + 1
+    const entry = parseRange(text, lineStart, lineEnd)
+    if (entry) entries.push(entry)
+    else if (text.slice(lineStart, lineEnd).trim() !== '') invalidOffsets.push(lineStart)
+    lineEnd = lineStart - 1
+    if (entry && entry.time < since && lineEnd > 0) {
+      complete = false
+      break
+    }
+  }
+  entries.reverse()
+  // Line numbers are counted only for the rare invalid lines.
+  const invalid = invalidOffsets.reverse().map((offset) => text.slice(0, offset).split('\n').length)
+  return { entries, invalid, complete }
 }
 
 export function nodeKey(node) {
@@ -78,15 +159,20 @@ export function latestRound(entriesByKey, nodes, aggregator, now, lookbackMinute
 }
 
 /**
- * Decides the overall status of one round with the action's rule. A failed login, or no
- * passed compute node, is a major outage. Any other step or node that did not pass is a
- * partial outage, but latency alone does not count. Only latency over its limit is degraded.
+ * Decides the overall status of one round with the action's rule. A round where nothing
+ * failed and no compute node passed (cancelled before any verdict) is no data. A failed
+ * login, or no passed compute node, is a major outage. Any other step or node that did not
+ * pass is a partial outage, but latency alone does not count. Only latency over its limit
+ * is degraded.
  */
 export function overallStatus(round) {
-  if (round.steps.login !== 'success') return 'major_outage'
-
   const computeNodes = Object.entries(round.nodes).filter(([name]) => name !== round.aggregator)
-  if (!computeNodes.some(([, status]) => status === 'success')) return 'major_outage'
+  const anyPairPassed = computeNodes.some(([, status]) => status === 'success')
+  const anyFailed = [...Object.values(round.steps), ...Object.values(round.nodes)].some((status) => status === 'failed')
+  if (!anyFailed && !anyPairPassed) return 'no_data'
+
+  if (round.steps.login !== 'success') return 'major_outage'
+  if (!anyPairPassed) return 'major_outage'
 
   const others = STEP_KEYS.filter((key) => key !== 'latency').map((key) => round.steps[key])
   const anyProblem = [...others, ...Object.values(round.nodes)].some((status) => status !== 'success')
@@ -94,12 +180,6 @@ export function overallStatus(round) {
 
   if (round.steps.latency === 'failed') return 'degraded'
   return 'operational'
-}
-
-/** Returns the overall status of the newest round, or `no_data` when no round is recent enough. */
-export function pageStatus(entriesByKey, nodes, aggregator, now, lookbackMinutes) {
-  const round = latestRound(entriesByKey, nodes, aggregator, now, lookbackMinutes)
-  return round === null ? 'no_data' : overallStatus(round.statuses)
 }
 
 /** Returns whether one run passed: true, false, or null for `unknown`. A latency run above the limit fails. */
@@ -122,11 +202,7 @@ export function windowStart(view, now) {
   return Math.floor(now / size) * size - (count - 1) * size
 }
 
-/**
- * Sorts one key's runs into the view's bars and sums up the window. Each bar contains counts of
- * passed, failed and no-data runs and the durations of passed runs; the window adds uptime
- * with unknown runs excluded.
- */
+/** Sorts one key's runs into the view's bars (run counts, passed durations) and sums the window's uptime. */
 export function summarise(key, entries, view, now, latencyLimitSeconds) {
   const { count, size } = VIEWS[view]
   const start = windowStart(view, now)
@@ -170,9 +246,8 @@ export function summarise(key, entries, view, now, latencyLimitSeconds) {
 }
 
 /**
- * Returns a bar's colour class: `nodata` without checked runs, `success` when all passed, else
- * `failure` below the threshold share and `partial` above. Latency bars are never `failure`
- * because slow is not down, so they are `slow` when any run was over the limit.
+ * Returns a bar's colour class: `nodata`, `success`, else `failure` below the threshold share
+ * and `partial` above. Slow is not down, so latency bars are `slow` instead.
  */
 export function barState(key, bar, failureBelow) {
   const checked = bar.passed + bar.failed
@@ -194,4 +269,41 @@ export function latestEntry(entries, now) {
 /** Formats a time as `YYYY-MM-DD HH:MM` in UTC. */
 export function formatUtc(time) {
   return new Date(time).toISOString().slice(0, 16).replace('T', ' ')
+}
+
+/**
+ * Reads status.json's nodes into summaries by name: newest run and uptime at `updatedAt`.
+ * A node without `last_run` (older status.json) gets none, so its log must be loaded.
+ */
+export function readNodeSummaries(status) {
+  const summaries = new Map()
+  const updatedAt = status && status.page ? Date.parse(status.page.updated_at) : NaN
+  if (!status || !Array.isArray(status.components) || Number.isNaN(updatedAt)) return summaries
+
+  for (const component of status.components) {
+    if (component?.group !== 'nodes' || typeof component.name !== 'string' || !('last_run' in component)) continue
+    const last = component.last_run
+    const time = Date.parse(last?.at)
+    if (last !== null && (Number.isNaN(time) || !['success', 'failed', 'unknown'].includes(last.status))) continue
+    const lastRun = last && { time, status: last.status, seconds: typeof last.seconds === 'number' ? last.seconds : null }
+    summaries.set(component.name, { updatedAt, lastRun, uptime: component.uptime || {} })
+  }
+  return summaries
+}
+
+/**
+ * Returns the entries that stand in for a node's log in the round rules: its newest run, or
+ * none. status.json and the logs come from one commit, so that run is the log's newest line at
+ * or before `now` unless it is after `now`; then this returns null and the log must be loaded.
+ */
+export function summaryEntries(summary, now) {
+  if (summary.lastRun === null) return []
+  return summary.lastRun.time <= now ? [summary.lastRun] : null
+}
+
+/** Returns the summary's uptime for a view, or null when the view's window at `now` is not the action's. */
+export function summaryUptime(summary, view, now) {
+  if (now < summary.updatedAt || windowStart(view, now) !== windowStart(view, summary.updatedAt)) return null
+  const figure = summary.uptime[view]
+  return figure ? { uptime: figure.percent ?? null, checked: figure.checked ?? 0, noData: figure.no_data ?? 0 } : null
 }

@@ -69,4 +69,11 @@ export function initTooltips(root, tooltip) {
     target.tabIndex = 0
     target.focus()
   })
+
+  return {
+    /** Shows the open tooltip again, after a render changed its bar's label. */
+    refresh: () => {
+      if (current && current.isConnected) show(current)
+    }
+  }
 }
