@@ -49,7 +49,7 @@ Options:
   --time-scale F       factor on every simulated delay and on the action's pair budgets (at least
                        ${MIN_BUDGET_SECONDS} s each); smaller is faster (default ${DEFAULT_TIME_SCALE})
   --nodes N            compute nodes (default 2: default-1, default-2; more add default-3 ...)
-  --workspace DIR      workspace folder; reuse one to append to its history (default .demo/workspace-<time>)
+  --workspace DIR      workspace folder; reuse one to append to its history (default .demo/workspace-<time>-<pid>)
   --fail-on VALUE      the action's fail-on input (default never)
   --keep               keep the simulator running after the round, until Ctrl-C
   --no-serve           do not serve the status page after the round
@@ -111,7 +111,8 @@ function parseOptions(argv: string[]): DemoOptions {
   }
 
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')
-  const workspace = path.resolve(values.workspace ?? path.join(REPO_ROOT, '.demo', `workspace-${stamp}`))
+  // The process id keeps demos started in the same second apart.
+  const workspace = path.resolve(values.workspace ?? path.join(REPO_ROOT, '.demo', `workspace-${stamp}-${process.pid}`))
 
   return {
     scenario: values.scenario,

@@ -238,7 +238,10 @@ function pairOutcome(pair: PairRecord): string {
 }
 
 function logWritten(written: readonly WrittenLog[], lines: ReadonlyMap<string, string>): void {
-  for (const file of written) core.info(`${file.path}: ${lines.get(file.key)} (${file.lineCount} lines)`)
+  for (const file of written) {
+    const count = `${file.lineCount} line${file.lineCount === 1 ? '' : 's'}`
+    core.info(`${file.path}: ${lines.get(file.key)} (${count} in the file)`)
+  }
 }
 
 function logVerdicts(verdicts: RoundVerdicts): void {
