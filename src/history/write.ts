@@ -124,7 +124,8 @@ function reportInvalidLines(
   }
 }
 
-async function writeAtomically(file: string, content: string): Promise<void> {
+/** Writes a file through a temporary file and a rename, so a crash never leaves it half written. */
+export async function writeAtomically(file: string, content: string): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
   try {
     await writeFile(temp, content, 'utf8')

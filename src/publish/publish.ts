@@ -2,11 +2,11 @@
 // workspace brought in line with it, and its outputs and summary line.
 
 import * as core from '@actions/core'
-import { randomBytes } from 'node:crypto'
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 
 import type { Clock } from '../clock.js'
+import { writeAtomically } from '../history/write.js'
 import { escapeHtml } from '../report/escape.js'
 import type { ChangeSet } from './changeset.js'
 import { type CommitOutcome, commitChangeSets } from './commit.js'
@@ -97,14 +97,7 @@ async function updateWorkspace(
     if (!paths.has(repositoryPath)) continue
     const file = path.join(workspace, ...repositoryPath.split('/'))
     await mkdir(path.dirname(file), { recursive: true })
-    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
-    try {
-      await writeFile(temp, content, 'utf8')
-      await rename(temp, file)
-    } catch (error) {
-      await rm(temp, { force: true })
-      throw error
-    }
+    await writeAtomically(file, content)
   }
 }
 

@@ -2,9 +2,10 @@
 // and writing them into the workspace when the action does not commit (`commit: false`), so
 // a workflow's own git step publishes the same files.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
+import { writeAtomically } from '../history/write.js'
 import type { ChangeSet } from './changeset.js'
 import { artifactPaths, artifactRoot, statusArtifactsChangeSet } from './status-artifacts.js'
 import { templateChangeSet, type StatusPageMode } from './template.js'
@@ -63,9 +64,7 @@ export async function writeChangeSetsToWorkspace(workspace: string, changeSets: 
       if (before === content) continue
 
       await mkdir(dirname(file), { recursive: true })
-      const temporary = `${file}.${process.pid}.tmp`
-      await writeFile(temporary, content)
-      await rename(temporary, file)
+      await writeAtomically(file, content)
       written.push(path)
     }
   }
