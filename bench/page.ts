@@ -34,6 +34,8 @@ interface PageSite {
   url: string
   /** Bytes (headers and bodies) of the responses to requests that arrived before the first `.log` request. */
   bytesBeforeFirstLog(): number
+  /** `.log` requests since the last reset. */
+  logRequests(): number
   reset(): void
   stop(): Promise<void>
 }
@@ -42,14 +44,18 @@ interface PageSite {
 async function serveSite(files: ReadonlyMap<string, string>): Promise<PageSite> {
   let bytesBeforeLog = 0
   let logRequested = false
+  let logRequests = 0
   // Bytes written on each keep-alive socket so far; Chromium sends one request at a time per socket.
   const writtenBefore = new WeakMap<Socket, number>()
 
   const server: Server = createServer((request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname).replace(/^\/+/, '') || 'index.html'
-    if (urlPath.endsWith('.log')) logRequested = true
-
+    if (urlPath.endsWith('.log')) {
+      logRequested = true
+      logRequests += 1
+    }
     const beforeFirstLog = !logRequested
+
     const socket = request.socket
     response.once('finish', () => {
       const written = socket.bytesWritten
@@ -76,9 +82,11 @@ async function serveSite(files: ReadonlyMap<string, string>): Promise<PageSite> 
   return {
     url: `http://127.0.0.1:${port}/`,
     bytesBeforeFirstLog: () => bytesBeforeLog,
+    logRequests: () => logRequests,
     reset: () => {
       bytesBeforeLog = 0
       logRequested = false
+      logRequests = 0
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -130,10 +138,18 @@ async function launchBrowser(): Promise<Browser> {
   })
 }
 
-/** Opens the page `runs` times in fresh contexts; returns ms to the ready mark and bytes before the first log. */
-async function timePage(browser: Browser, site: PageSite, runs: number): Promise<{ readyMs: number[]; bytes: number[] }> {
+interface PageTimes {
+  readyMs: number[]
+  bytes: number[]
+  /** Logs requested until the ready mark; node cards far below the viewport load theirs on scrolling. */
+  logsLoaded: number[]
+}
+
+/** Opens the page `runs` times in fresh contexts and measures each load. */
+async function timePage(browser: Browser, site: PageSite, runs: number): Promise<PageTimes> {
   const readyMs: number[] = []
   const bytes: number[] = []
+  const logsLoaded: number[] = []
   for (let run = 0; run < runs; run++) {
     site.reset()
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, serviceWorkers: 'block' })
@@ -145,11 +161,12 @@ async function timePage(browser: Browser, site: PageSite, runs: number): Promise
       if (mark === null) throw new Error(`The page set data-ready but no '${READY_MARK}' performance mark. Check docs-template/js/main.js.`)
       readyMs.push(mark)
       bytes.push(site.bytesBeforeFirstLog())
+      logsLoaded.push(site.logRequests())
     } finally {
       await context.close()
     }
   }
-  return { readyMs, bytes }
+  return { readyMs, bytes, logsLoaded }
 }
 
 /** Measures the page with 3 nodes and, unless `large` is false, with 300 compute nodes. */
@@ -165,10 +182,11 @@ export async function measurePage(options: { runs: number; large: boolean }): Pr
     for (const { label, nodes } of cases) {
       const site = await serveSite(buildSiteFiles(nodes))
       try {
-        const { readyMs, bytes } = await timePage(browser, site, options.runs)
+        const { readyMs, bytes, logsLoaded } = await timePage(browser, site, options.runs)
         figures.push(
           figureOf(`Page, ${label}: navigation to fully rendered`, readyMs, 'ms', atMost(150)),
-          figureOf(`Page, ${label}: bytes before the first log request`, bytes.map((count) => count / 1000), 'kB', atMost(60))
+          figureOf(`Page, ${label}: bytes before the first log request`, bytes.map((count) => count / 1000), 'kB', atMost(60)),
+          figureOf(`Page, ${label}: logs loaded until rendered`, logsLoaded, 'logs')
         )
       } finally {
         await site.stop()
