@@ -18,7 +18,7 @@ const CHROMIUM_PATH = '/usr/bin/chromium'
 const LINES_PER_LOG = 2000
 const ROUND_INTERVAL_MINUTES = 30
 
-/** Mark that docs-template/js/main.js sets when the first full render has settled. */
+/** Mark that docs-template/js/main.js sets once the overall status and the cards near the viewport are final. */
 const READY_MARK = 'status-page-ready'
 
 const CONTENT_TYPES: Record<string, string> = {
