@@ -25,7 +25,6 @@ const OVERALL_TEXT = {
 const state = {
   view: VIEWS[config.defaultView] ? config.defaultView : '7d',
   generation: 0,
-  /** Report key → parsed log and pending load, this generation. */
   logs: new Map(),
   loads: new Map(),
   cards: new Map(),
@@ -36,7 +35,7 @@ const state = {
   thresholds: { ...config.thresholds, latencyLimitSeconds: config.thresholds.latencyLimitSeconds ?? 600 },
   affected: new Set(),
   settled: false,
-  /** Whether every node log loads, because some node has no usable summary. */
+  /** Whether all node logs load, as some node lacks a usable summary. */
   eager: true,
   queue: createQueue(Math.max(1, Number(config.maxParallelFetches) || 6)),
   observer: null,
@@ -214,14 +213,14 @@ function loadLog(key, generation) {
     state.logs.set(key, log)
     renderOne(key, now)
     state.tooltips?.refresh()
-    // A log can differ from the summary that stood in for it when a commit landed in between.
+    // The log may be newer than the summary that stood in for it.
     if (state.settled && key.startsWith('node_')) renderOverall(now)
   })
   state.loads.set(key, { generation, promise })
   return promise
 }
 
-/** Returns the log of `key`, parsed further back when the view needs more: parsing is most of the work. */
+/** Returns the log of `key`, parsed further back if the view needs it; parsing is most of the work. */
 function logForView(key, now) {
   const log = state.logs.get(key)
   if (!log || log.complete !== false) return log
@@ -271,7 +270,7 @@ function watchNodeCards() {
 async function refresh() {
   const generation = ++state.generation
   state.loads.clear()
-  // Step cards show their last log until the new one arrives; node cards their new summary.
+  // Step cards keep their last log until the new one arrives; node cards show the new summary.
   state.logs = new Map([...state.logs].filter(([key]) => !key.startsWith('node_')))
 
   // status.json goes out after the first step log, before the others: the node cards need it.
@@ -316,7 +315,7 @@ async function refresh() {
   showPageProblems(problems)
   renderMessages($('messages'), messages.messages, formatUtc)
 
-  // Cards that enter or leave maintenance are rendered again with the mark.
+  // Cards entering or leaving maintenance render again.
   const marked = new Set([...state.affected, ...messages.affected])
   state.affected = messages.affected
   for (const name of marked) {

@@ -106,13 +106,21 @@ function setBar(bar, state, start, label) {
   if (bar.getAttribute('aria-label') !== label) bar.setAttribute('aria-label', label)
 }
 
+// Pending bars are alike on every card, so they are built once per window.
+let pendingWindow = { key: '', bars: [] }
+
 function fillPendingBars(bars, view, now) {
   const { size } = VIEWS[view]
   const start = windowStart(view, now)
-  for (let index = 0; index < bars.length; index++) {
-    const barStart = start + index * size
-    setBar(bars[index], 'pending', new Date(barStart).toISOString(), `Loading: ${barTime(barStart, barStart + size, view)}\nThe history loads when the card is shown.`)
+  if (pendingWindow.key !== `${view} ${start}`) {
+    const pending = []
+    for (let index = 0; index < bars.length; index++) {
+      const barStart = start + index * size
+      pending.push([new Date(barStart).toISOString(), `Loading: ${barTime(barStart, barStart + size, view)}\nThe history loads when the card is shown.`])
+    }
+    pendingWindow = { key: `${view} ${start}`, bars: pending }
   }
+  for (let index = 0; index < bars.length; index++) setBar(bars[index], 'pending', ...pendingWindow.bars[index])
 }
 
 function describeUptime(summary) {
