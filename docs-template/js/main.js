@@ -1,6 +1,6 @@
 // Entry point: loads status.json, messages and logs, then renders the overall status and the
 // cards. Node cards show their status.json summary and load their log once near the viewport.
-// Each refresh is a new generation; late results of an older one are dropped.
+// Each refresh is a new generation. Late results of an older one are dropped.
 
 import config from '../config.js'
 import { createQueue, fetchJson, fetchText, safeUrl } from './fetch.js'
@@ -220,7 +220,7 @@ function loadLog(key, generation) {
   return promise
 }
 
-/** Returns the log of `key`, parsed further back if the view needs it; parsing is most of the work. */
+/** Returns the log of `key`, parsed further back if the view needs it. Parsing is most of the work. */
 function logForView(key, now) {
   const log = state.logs.get(key)
   if (!log || log.complete !== false) return log

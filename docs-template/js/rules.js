@@ -22,8 +22,8 @@ function digitsAt(text, offset, count) {
 }
 
 /**
- * Reads text[start, end) as `-?digits(.digits)?`; NaN when it is not in that form. Dividing the
- * digits as an integer by a power of ten rounds once, so the result equals Number(text).
+ * Reads text[start, end) as `-?digits(.digits)?`, else NaN. Dividing the digits as an integer
+ * by a power of ten rounds once, so the result equals Number(text).
  */
 function decimalAt(text, start, end) {
   let index = text[start] === '-' ? start + 1 : start
@@ -97,7 +97,7 @@ export function parseLog(text) {
 
 /**
  * Parses a log from its end back to the first line before `since`, kept so the newest run is
- * known; older lines are not read or checked. Returns parseLog's result and `complete`.
+ * known. Older lines are not read or checked. Returns parseLog's result and `complete`.
  * NOTE: this relies on the log being in time order, as the action writes it.
  */
 export function parseLogSince(text, since) {
