@@ -34547,6 +34547,7 @@ const STEP_KEYS = ['login', 'upload', 'distribute', 'execute', 'results', 'laten
 const PAIR_STEP_KEYS = ['upload', 'distribute', 'execute', 'results', 'latency'];
 /**
  * Decide the overall status of one round:
+ * - no step and no node failed, and no pair passed (a cancelled round) → no_data;
  * - login failed, or no compute node passed (no pair passed; a setup failure is recorded
  *   as `upload` failed with every node unknown) → major_outage;
  * - any step or node failed or unknown while at least one pair passed → partial_outage;
@@ -34555,10 +34556,13 @@ const PAIR_STEP_KEYS = ['upload', 'distribute', 'execute', 'results', 'latency']
  * - otherwise → operational.
  */
 function overallStatus(round) {
-    if (round.steps.login !== 'success')
-        return 'major_outage';
     const computeNodes = Object.entries(round.nodes).filter(([name]) => name !== round.aggregator);
     const anyPairPassed = computeNodes.some(([, status]) => status === 'success');
+    const anyFailed = [...Object.values(round.steps), ...Object.values(round.nodes)].some((status) => status === 'failed');
+    if (!anyFailed && !anyPairPassed)
+        return 'no_data';
+    if (round.steps.login !== 'success')
+        return 'major_outage';
     if (!anyPairPassed)
         return 'major_outage';
     const stepsOtherThanLatency = STEP_KEYS.filter((key) => key !== 'latency').map((key) => round.steps[key]);
@@ -34729,6 +34733,7 @@ function reportInvalidLines(file, invalid, warning) {
         warning(`${file} has ${invalid.length - MAX_INVALID_WARNINGS} more lines that are not history lines (kept as is).`);
     }
 }
+/** Writes a file through a temporary file and a rename, so a crash never leaves it half written. */
 async function writeAtomically(file, content) {
     const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
     try {
@@ -36298,7 +36303,8 @@ function describeFailure(error) {
         status: hasResponse ? value.response.status : undefined,
         message: typeof data?.message === 'string' ? data.message : typeof value.message === 'string' ? value.message : String(error),
         headers: value.response?.headers ?? {},
-        aborted: value.name === 'AbortError'
+        aborted: value.name === 'AbortError',
+        networkCode: hasResponse ? undefined : networkCodeOf(error)
     };
 }
 /** Short text for logs: `422 Update is not a fast forward`, or the network error's message. */
@@ -36312,11 +36318,31 @@ function isRefConflict(failure) {
         return /not a fast.forward|reference update failed/i.test(failure.message);
     return failure.status === 409 && !isEmptyRepository(failure) && !isProtectedBranch(failure);
 }
+// Connection failures that another attempt seconds later will not cure. A reset or a timeout
+// is left transient, because the request may have reached GitHub.
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'BAD_PORT']);
+/** Checks whether the API could not be reached at all, so retrying cannot help. */
+function isUnreachable(failure) {
+    return failure.status === undefined && failure.networkCode !== undefined && UNREACHABLE_CODES.has(failure.networkCode);
+}
 /** No response, a timeout or a 5xx: the outcome is unknown, and a later attempt may succeed. */
 function isTransient(failure) {
-    if (failure.aborted)
+    if (failure.aborted || isUnreachable(failure))
         return false;
     return failure.status === undefined || failure.status >= 500;
+}
+/** Finds a system error code such as ECONNREFUSED in an error or its causes (fetch wraps it). */
+function networkCodeOf(error) {
+    let current = error;
+    for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+        const { code, message, cause } = current;
+        if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+            return code;
+        if (typeof message === 'string' && /\bbad port\b/i.test(message))
+            return 'BAD_PORT';
+        current = cause;
+    }
+    return undefined;
 }
 function isEmptyRepository(failure) {
     return failure.status === 409 && /repository is empty/i.test(failure.message);
@@ -41986,6 +42012,11 @@ async function explain(options, failure, cause) {
     const repository = `${owner}/${repo}`;
     const said = failureText(failure);
     const details = { status: failure.status, cause };
+    if (isUnreachable(failure)) {
+        return new CommitError('unreachable', `The GitHub API could not be reached (${said}, ${failure.networkCode}). It is taken from GITHUB_API_URL, ` +
+            'which the runner sets (on GitHub Enterprise Server it points at your instance): check that variable and ' +
+            "the runner's network, or set the input 'commit' to false to skip the commit.", details);
+    }
     if (failure.status === 401) {
         return new CommitError('bad-credentials', `GitHub rejected the token (${said}). Check the input 'github-token': leave it unset to use the ` +
             "workflow's token, or pass a token that is valid and not expired.", details);
@@ -42187,15 +42218,7 @@ async function updateWorkspace(workspace, files, paths) {
             continue;
         const file = external_node_path_default().join(workspace, ...repositoryPath.split('/'));
         await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
-        const temp = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
-        try {
-            await (0,promises_namespaceObject.writeFile)(temp, content, 'utf8');
-            await (0,promises_namespaceObject.rename)(temp, file);
-        }
-        catch (error) {
-            await (0,promises_namespaceObject.rm)(temp, { force: true });
-            throw error;
-        }
+        await writeAtomically(file, content);
     }
 }
 /** Sets `commit-sha` and `commit-verified` (empty and false when nothing was committed). */
@@ -44309,6 +44332,7 @@ function templateChangeSet(mode, targetDir = 'docs', templateDir = findTemplateD
 
 
 
+
 /**
  * Builds the ChangeSets to commit after the history ChangeSet: the artifacts (recomputed from
  * the log contents the history ChangeSet produced) and, unless `off`, the missing template
@@ -44346,9 +44370,7 @@ async function writeChangeSetsToWorkspace(workspace, changeSets) {
             if (before === content)
                 continue;
             await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
-            const temporary = `${file}.${process.pid}.tmp`;
-            await (0,promises_namespaceObject.writeFile)(temporary, content);
-            await (0,promises_namespaceObject.rename)(temporary, file);
+            await writeAtomically(file, content);
             written.push(path);
         }
     }
@@ -44667,7 +44689,8 @@ const OVERALL_LABELS = {
     operational: '🟢 Operational',
     degraded: '🟡 Degraded performance',
     partial_outage: '🟠 Partial outage',
-    major_outage: '🔴 Major outage'
+    major_outage: '🔴 Major outage',
+    no_data: '⚪ No data (the round ended before any verdict)'
 };
 const STATUS_LABELS = {
     success: '✅ success',
@@ -45360,7 +45383,10 @@ async function sendPhaseCommand(ctx, analysisId, command) {
         if (!(error instanceof HubError) || error.status !== 400 || ctx.signal?.aborted)
             throw error;
         const states = await listNodeStates(ctx, analysisId);
-        throw new StepFailure(`${command} was rejected: ${describeError(error)} (analysis-nodes: ${states})`);
+        // The compute node passed its registry pre-check, so a rejected distribution with an
+        // aggregator that has no registry is the aggregator's failure.
+        const culprit = command === 'distributionStart' && ctx.aggregator.hasRegistry === false ? 'aggregator' : null;
+        throw new StepFailure(`${command} was rejected: ${describeError(error)} (analysis-nodes: ${states})`, culprit);
     }
 }
 /** Trim the analysis to the pair's two nodes, because the Hub seeds it with every approved project node. */
@@ -46058,7 +46084,7 @@ class RoundRun {
                     clock: this.clock,
                     signal: this.signal,
                     settings,
-                    aggregator: { name: aggregator.name, id: aggregator.id },
+                    aggregator: { name: aggregator.name, id: aggregator.id, hasRegistry: aggregator.registryId !== null },
                     node: { name: pair.node, id: pair.nodeId },
                     projectId: record.setup.projectId,
                     masterImageId: record.setup.masterImage.id,
@@ -46319,8 +46345,10 @@ function main_pairOutcome(pair) {
     return 'unknown';
 }
 function logWritten(written, lines) {
-    for (const file of written)
-        info(`${file.path}: ${lines.get(file.key)} (${file.lineCount} lines)`);
+    for (const file of written) {
+        const count = `${file.lineCount} line${file.lineCount === 1 ? '' : 's'}`;
+        info(`${file.path}: ${lines.get(file.key)} (${count} in the file)`);
+    }
 }
 function logVerdicts(verdicts) {
     info(`Overall status: ${verdicts.overall}`);
