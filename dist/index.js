@@ -44813,6 +44813,8 @@ function table(headers, rows) {
     return `<table>\n${head}\n${rows.join('\n')}\n</table>`;
 }
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/round/describe.ts
 // Hub states in words, for step reasons and pair logs. Values come from the Hub and are
 // plain text here; the report escapes them.
@@ -44988,8 +44990,6 @@ function isFailureStatus(status) {
     return status === 'failed' || status === 'stopped';
 }
 
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -45831,6 +45831,7 @@ async function resolveMasterImage(input, notes) {
 
 
 
+
 const silentLog = { info: () => { }, debug: () => { }, warning: () => { } };
 /** Run one health-check round against the Hub and describe what happened. */
 async function runRound(input) {
@@ -46072,6 +46073,10 @@ class RoundRun {
             return;
         const limit = settings.maxParallel === 0 ? runnable.length : Math.min(settings.maxParallel, runnable.length);
         this.line(`running ${runnable.length} pairs, ${limit} at a time`);
+        // Every running pair and each of its waits listen on the round's signal; Node's default of
+        // 10 listeners would warn about a leak from 11 pairs on.
+        if (this.signal !== undefined)
+            (0,external_node_events_.setMaxListeners)(Math.max((0,external_node_events_.getMaxListeners)(this.signal), limit * 4 + 10), this.signal);
         const nodeNames = new Map(hubNodes.map((node) => [node.id, node.name]));
         await forEachLimited(runnable, limit, async (pair) => {
             if (this.signal?.aborted) {

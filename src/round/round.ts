@@ -2,6 +2,8 @@
 // in parallel, and a clean-up summary. It returns a RoundRecord in every case that is not
 // a programming error: a Hub outage and a cancellation are data in the record.
 
+import { getMaxListeners, setMaxListeners } from 'node:events'
+
 import { systemClock, type Clock } from '../clock.js'
 import type { HubApi } from '../hub/api.js'
 import { HubError } from '../hub/errors.js'
@@ -291,6 +293,9 @@ class RoundRun {
 
     const limit = settings.maxParallel === 0 ? runnable.length : Math.min(settings.maxParallel, runnable.length)
     this.line(`running ${runnable.length} pairs, ${limit} at a time`)
+    // Every running pair and each of its waits listen on the round's signal; Node's default of
+    // 10 listeners would warn about a leak from 11 pairs on.
+    if (this.signal !== undefined) setMaxListeners(Math.max(getMaxListeners(this.signal), limit * 4 + 10), this.signal)
     const nodeNames = new Map(hubNodes.map((node) => [node.id, node.name]))
 
     await forEachLimited(runnable, limit, async (pair) => {
