@@ -79,11 +79,28 @@ export async function publishRound(options: PublishOptions): Promise<PublishResu
       signal,
       log
     })
-    if (!('noChange' in outcome)) await updateWorkspace(options.workspace, outcome.files, options.workspacePaths)
+    if (!('noChange' in outcome)) await updateWorkspaceAfterCommit(options, outcome.files, log)
     return { ok: true, outcome, branch: settings.branch }
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error))
     return { ok: false, error: failure, branch: settings.branch }
+  }
+}
+
+/**
+ * Copies the committed files into the workspace. The commit has already landed, so a write
+ * failure here is a warning and must not report the commit as failed.
+ */
+async function updateWorkspaceAfterCommit(
+  options: PublishOptions,
+  files: ReadonlyMap<string, string>,
+  log: PublishLog
+): Promise<void> {
+  try {
+    await updateWorkspace(options.workspace, files, options.workspacePaths)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    log.warning(`The commit succeeded, but the workspace copy of its files was not updated: ${reason}`)
   }
 }
 
