@@ -96,6 +96,8 @@ export class StorageService {
     try {
       const declared = Number(response.headers.get('content-length'))
       if (Number.isFinite(declared) && declared > options.maxBytes) {
+        // The body is not read, so cancel it to close the connection instead of leaving it open.
+        await response.body?.cancel().catch(() => undefined)
         throw new HubError('protocol', `${describe} announced ${declared} bytes, more than the limit of ${options.maxBytes}`, {
           method: 'GET',
           path: url.pathname,
