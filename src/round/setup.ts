@@ -90,7 +90,7 @@ async function deleteStaleAnalyses(input: SetupInput, project: Project): Promise
       await hub.deleteAnalysis(analysis.id, { signal })
       deleted += 1
     } catch (error) {
-      if (signal?.aborted) throw error
+      if (!(error instanceof HubError) || signal?.aborted) throw error
       // A stale analysis that cannot be deleted now is retried by the next round.
       input.warn(`could not delete stale analysis ${analysis.name} (${analysis.id}): ${describeError(error)}`)
     }
