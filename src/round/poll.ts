@@ -40,7 +40,8 @@ export type PollResult<T> =
  * Call `probe` until it returns a value other than undefined or the deadline passes. A
  * HubError from the probe counts as "not yet" until the deadline, because the client has
  * already retried it. Any other error (a StepFailure for a terminal Hub state, or a bug)
- * ends the wait at once. Rejects with the signal's reason when the signal aborts.
+ * ends the wait at once. Rejects when the signal aborts: with the signal's reason between
+ * polls, or with the probe's own error when the abort cut a poll short.
  */
 export async function pollUntil<T>(probe: () => Promise<T | undefined>, options: PollOptions): Promise<PollResult<T>> {
   const { clock, signal, deadline } = options
