@@ -89,11 +89,11 @@ async function runHealthCheck(settings: Settings, signal: AbortSignal): Promise<
 
   const report = buildReport(record, verdicts, { budgets: settings.budgets, latencyLimit: settings.latencyLimit })
   setOutputs(buildOutputs(report))
-  await writeSummary(report)
+  await writeSummaryPart('round', () => writeSummary(report))
   emitAnnotations(buildAnnotations(verdicts))
   logVerdicts(verdicts)
   setCommitOutputs(published)
-  await writeCommitSummary(published, committedLines)
+  await writeSummaryPart('commit', () => writeCommitSummary(published, committedLines))
 
   // A failed commit fails the step, because a green run that recorded nothing would hide it.
   const commitFailure = commitFailureMessage(published)
@@ -104,6 +104,18 @@ async function runHealthCheck(settings: Settings, signal: AbortSignal): Promise<
     return
   }
   decideExitStatus(settings, record, verdicts)
+}
+
+/**
+ * Writes one section of the job summary. A summary file that cannot be written is a warning,
+ * so the commit outputs and the step's exit status that follow are still set.
+ */
+async function writeSummaryPart(section: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write()
+  } catch (error) {
+    core.warning(`The ${section} section of the job summary was not written: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 /** Commits the round's history and status page files; returns null when the `commit` input is false. */
