@@ -202,7 +202,9 @@ function parseUrl(name: string, raw: string, example: string, problems: string[]
   try {
     url = new URL(raw)
   } catch {
-    problems.push(`Input '${name}' is not a valid URL: '${raw}'. Give an absolute http(s) URL such as ${example}.`)
+    // An unparsable value may still carry credentials before an '@', or a query, so both are masked.
+    const shown = raw.replace(/\/\/[^/@]*@/, '//***@').replace(/[?#].*$/, '?***')
+    problems.push(`Input '${name}' is not a valid URL: '${shown}'. Give an absolute http(s) URL such as ${example}.`)
     return ''
   }
 

@@ -131,6 +131,11 @@ describe('readSettings', () => {
         'https://auth.staging.privateaim.net.'
     ],
     [
+      { 'auth-url': 'https://bot:s3cret@127.0.0.1:99999/auth?token=abc' },
+      "Input 'auth-url' is not a valid URL: 'https://***@127.0.0.1:99999/auth?***'. Give an absolute http(s) URL " +
+        'such as https://auth.staging.privateaim.net.'
+    ],
+    [
       { 'storage-url': 'ftp://127.0.0.1/storage' },
       "Input 'storage-url' must be an http or https URL, got 'ftp://127.0.0.1/storage'. Use e.g. " +
         'https://storage.staging.privateaim.net.'
