@@ -35977,6 +35977,8 @@ class StorageService {
         try {
             const declared = Number(response.headers.get('content-length'));
             if (Number.isFinite(declared) && declared > options.maxBytes) {
+                // The body is not read, so cancel it to close the connection instead of leaving it open.
+                await response.body?.cancel().catch(() => undefined);
                 throw new HubError('protocol', `${describe} announced ${declared} bytes, more than the limit of ${options.maxBytes}`, {
                     method: 'GET',
                     path: url.pathname,
@@ -42203,12 +42205,25 @@ async function publishRound(options) {
             log
         });
         if (!('noChange' in outcome))
-            await updateWorkspace(options.workspace, outcome.files, options.workspacePaths);
+            await updateWorkspaceAfterCommit(options, outcome.files, log);
         return { ok: true, outcome, branch: settings.branch };
     }
     catch (error) {
         const failure = error instanceof Error ? error : new Error(String(error));
         return { ok: false, error: failure, branch: settings.branch };
+    }
+}
+/**
+ * Copies the committed files into the workspace. The commit has already landed, so a write
+ * failure here is a warning and must not report the commit as failed.
+ */
+async function updateWorkspaceAfterCommit(options, files, log) {
+    try {
+        await updateWorkspace(options.workspace, files, options.workspacePaths);
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        log.warning(`The commit succeeded, but the workspace copy of its files was not updated: ${reason}`);
     }
 }
 /** Writes the committed content of the listed paths into the workspace, so it matches the branch. */
@@ -42415,7 +42430,9 @@ function inputs_parseUrl(name, raw, example, problems) {
         url = new URL(raw);
     }
     catch {
-        problems.push(`Input '${name}' is not a valid URL: '${raw}'. Give an absolute http(s) URL such as ${example}.`);
+        // An unparsable value may still carry credentials before an '@', or a query, so both are masked.
+        const shown = raw.replace(/\/\/[^/@]*@/, '//***@').replace(/[?#].*$/, '?***');
+        problems.push(`Input '${name}' is not a valid URL: '${shown}'. Give an absolute http(s) URL such as ${example}.`);
         return '';
     }
     // Checked before the protocol, so no other message repeats a URL that carries a password.
@@ -45168,7 +45185,8 @@ const ADAPTIVE_BACKOFF_FACTOR = 1.6;
  * Call `probe` until it returns a value other than undefined or the deadline passes. A
  * HubError from the probe counts as "not yet" until the deadline, because the client has
  * already retried it. Any other error (a StepFailure for a terminal Hub state, or a bug)
- * ends the wait at once. Rejects with the signal's reason when the signal aborts.
+ * ends the wait at once. Rejects when the signal aborts: with the signal's reason between
+ * polls, or with the probe's own error when the abort cut a poll short.
  */
 async function pollUntil(probe, options) {
     const { clock, signal, deadline } = options;
@@ -45760,7 +45778,7 @@ async function deleteStaleAnalyses(input, project) {
             deleted += 1;
         }
         catch (error) {
-            if (signal?.aborted)
+            if (!(error instanceof HubError) || signal?.aborted)
                 throw error;
             // A stale analysis that cannot be deleted now is retried by the next round.
             input.warn(`could not delete stale analysis ${analysis.name} (${analysis.id}): ${describeError(error)}`);
@@ -46215,11 +46233,11 @@ async function runHealthCheck(settings, signal) {
         await group('Status page', () => writeStatusPage(settings, page));
     const report = buildReport(record, verdicts, { budgets: settings.budgets, latencyLimit: settings.latencyLimit });
     setOutputs(buildOutputs(report));
-    await writeSummary(report);
+    await writeSummaryPart('round', () => writeSummary(report));
     emitAnnotations(buildAnnotations(verdicts));
     logVerdicts(verdicts);
     setCommitOutputs(published);
-    await writeCommitSummary(published, committedLines);
+    await writeSummaryPart('commit', () => writeCommitSummary(published, committedLines));
     // A failed commit fails the step, because a green run that recorded nothing would hide it.
     const commitFailure = commitFailureMessage(published);
     if (commitFailure !== null)
@@ -46229,6 +46247,18 @@ async function runHealthCheck(settings, signal) {
         return;
     }
     decideExitStatus(settings, record, verdicts);
+}
+/**
+ * Writes one section of the job summary. A summary file that cannot be written is a warning,
+ * so the commit outputs and the step's exit status that follow are still set.
+ */
+async function writeSummaryPart(section, write) {
+    try {
+        await write();
+    }
+    catch (error) {
+        warning(`The ${section} section of the job summary was not written: ${error instanceof Error ? error.message : String(error)}`);
+    }
 }
 /** Commits the round's history and status page files; returns null when the `commit` input is false. */
 async function commitRound(settings, lines, status, cancelled, page) {
