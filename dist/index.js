@@ -34591,8 +34591,8 @@ function formatLine(entry) {
     return `${formatTimestamp(entry.timestamp)}, ${entry.status}, ${seconds}`;
 }
 /**
- * Parse one line. Returns undefined for a line that is not in the format; `failure` is
- * read as `failed` (the predecessor's page accepted it), any other status as `unknown`.
+ * Parse one line, or return undefined for a line that is not in the format. `failure` is
+ * read as `failed`, because the predecessor's page accepted it. Any other status is `unknown`.
  */
 function parseLine(line) {
     const match = LINE_PATTERN.exec(line.replace(/\r$/, ''));
@@ -34609,9 +34609,16 @@ function parseLine(line) {
         return undefined;
     return {
         timestamp,
-        status: status === 'success' ? 'success' : status === 'failed' || status === 'failure' ? 'failed' : 'unknown',
+        status: lineStatus(status),
         seconds: seconds === undefined ? null : Number(seconds)
     };
+}
+function lineStatus(text) {
+    if (text === 'success')
+        return 'success';
+    if (text === 'failed' || text === 'failure')
+        return 'failed';
+    return 'unknown';
 }
 function parseLog(content) {
     const entries = [];
@@ -41990,7 +41997,7 @@ function hasTrailer(message, trailer) {
  * Computes the wait before retry `retry` (1 = the second attempt): a random time below
  * min(30 s, unit · 2^(retry-1)), where unit is the failed attempt's duration but at least 250 ms.
  * Scaling with the attempt's duration spreads writers that raced each other over several
- * attempt lengths; with a fixed short base they would retry together and collide again.
+ * attempt lengths, because with a fixed short base they would retry together and collide again.
  */
 function backoffMs(retry, lastAttemptMs, random) {
     const unit = Math.max(BACKOFF_BASE_MS, lastAttemptMs);
@@ -42169,9 +42176,9 @@ function commitMessage(base, status) {
 const CANCELLED_COMMIT_BUDGET_MS = 6000;
 /**
  * Attempts of the action's commit. Each attempt takes 2.5 s or more, because plugin-throttling
- * spaces the three writes 1 s apart. In an event simulation (an estimate, not a measurement) of
- * 10 runs starting within 0.5 s on one branch with 2.5 to 5 s attempts and the backoff of
- * commit.ts, 5 attempts lost a run in most trials and 10 attempts in none of 1000.
+ * spaces the three writes 1 s apart. An event simulation (an estimate, not a measurement)
+ * started 10 runs within 0.5 s on one branch, with 2.5 to 5 s attempts and the backoff of
+ * commit.ts. With 5 attempts most trials lost a run, and with 10 none of 1000 did.
  */
 const ACTION_MAX_ATTEMPTS = 10;
 /** Commits the change sets; a failure is returned, not thrown, so the report still follows. */
@@ -42188,7 +42195,7 @@ async function publishRound(options) {
         log
     });
     // NOTE: a cancellation that arrives while a normal commit is running does not switch to
-    // this fast path; that commit goes on with throttling until it ends or the runner kills it.
+    // this fast path. That commit goes on with throttling until it ends or the runner kills it.
     const signal = options.cancelled ? AbortSignal.timeout(CANCELLED_COMMIT_BUDGET_MS) : undefined;
     try {
         const outcome = await commitChangeSets({
@@ -44882,8 +44889,8 @@ class StepFailure extends Error {
     culprit;
     name = 'StepFailure';
     /**
-     * @param culprit which member of the pair the failure points at, when the Hub says so
-     *   (for example the aggregator's analysis-node failed while the compute node executed)
+     * @param culprit the member of the pair the Hub's states point at, if only one (for
+     *   example the aggregator's analysis-node failed while the compute node executed)
      */
     constructor(message, culprit = null) {
         super(message);
@@ -44999,7 +45006,7 @@ function precheckNode(name, node, onlineRequired) {
 ;// CONCATENATED MODULE: ./src/hub/model.ts
 // The Hub's entities in one canonical camelCase model. The client converts both wire
 // eras (E3 snake_case with bare records, E4 camelCase with {data, meta} envelopes) into
-// these types, so nothing above src/hub sees a raw Hub response.
+// these types, so no module above src/hub reads a raw Hub response.
 function isSuccessStatus(status) {
     return status === 'executed' || status === 'finished';
 }
@@ -46388,7 +46395,7 @@ function logWritten(written, lines) {
 function logVerdicts(verdicts) {
     info(`Overall status: ${verdicts.overall}`);
 }
-/** Fails the step on a misconfiguration, and on an unhealthy Hub when the `fail-on` input asks for it. */
+/** Fails the step on a misconfiguration, and on an unhealthy Hub when the `fail-on` input requires it. */
 function decideExitStatus(settings, record, verdicts) {
     const message = roundFailureMessage(settings.failOn, verdicts.overall, record.misconfiguration);
     if (message !== null)

@@ -260,7 +260,7 @@ function logVerdicts(verdicts: RoundVerdicts): void {
   core.info(`Overall status: ${verdicts.overall}`)
 }
 
-/** Fails the step on a misconfiguration, and on an unhealthy Hub when the `fail-on` input asks for it. */
+/** Fails the step on a misconfiguration, and on an unhealthy Hub when the `fail-on` input requires it. */
 function decideExitStatus(settings: Settings, record: RoundRecord, verdicts: RoundVerdicts): void {
   const message = roundFailureMessage(settings.failOn, verdicts.overall, record.misconfiguration)
   if (message !== null) core.setFailed(message)

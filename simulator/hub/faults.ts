@@ -62,7 +62,7 @@ export interface FaultSpec {
   tokenRevokedAfterSeconds?: number
   /** Core and storage GET requests (not the version probe) lose their connection without a response, in bursts. */
   connectionResets?: BurstSpec
-  /** The password grant answers after this many simulated seconds. */
+  /** Delay, in simulated seconds, before the password grant responds. */
   loginDelaySeconds?: number
   /** The password grant returns 429 `login_attempt_throttled`. */
   loginThrottled?: boolean
@@ -145,7 +145,7 @@ export const scenarios: Record<string, Scenario> = {
     description: '2 of every 10 core/storage GETs lose their connection without a response',
     faults: { connectionResets: { burst: 2, every: 10 } }
   },
-  'slow-login': { description: 'the password grant answers after 30 simulated seconds', faults: { loginDelaySeconds: 30 } },
+  'slow-login': { description: 'the password grant responds after 30 simulated seconds', faults: { loginDelaySeconds: 30 } },
   'lock-rejected': {
     description: 'configurationLock is rejected because the Hub finds no entrypoint',
     faults: { lockRejected: 'entrypoint' }
@@ -333,7 +333,7 @@ const globalKnobs: Record<string, CompactKnob> = {
   },
   'slow-login': {
     usage: 'slow-login[:SECONDS]',
-    help: 'the password grant answers after SECONDS simulated seconds (default 30)',
+    help: 'the password grant responds after SECONDS simulated seconds (default 30)',
     apply: (spec, value) => (spec.loginDelaySeconds = parsePositive('slow-login', value, 30))
   },
   'lock-rejected': {

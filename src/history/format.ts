@@ -29,8 +29,8 @@ export function formatLine(entry: HistoryEntry): string {
 }
 
 /**
- * Parse one line. Returns undefined for a line that is not in the format; `failure` is
- * read as `failed` (the predecessor's page accepted it), any other status as `unknown`.
+ * Parse one line, or return undefined for a line that is not in the format. `failure` is
+ * read as `failed`, because the predecessor's page accepted it. Any other status is `unknown`.
  */
 export function parseLine(line: string): HistoryEntry | undefined {
   const match = LINE_PATTERN.exec(line.replace(/\r$/, ''))
@@ -46,9 +46,15 @@ export function parseLine(line: string): HistoryEntry | undefined {
   if (Number.isNaN(timestamp.getTime()) || rolledOver) return undefined
   return {
     timestamp,
-    status: status === 'success' ? 'success' : status === 'failed' || status === 'failure' ? 'failed' : 'unknown',
+    status: lineStatus(status!),
     seconds: seconds === undefined ? null : Number(seconds)
   }
+}
+
+function lineStatus(text: string): LineStatus {
+  if (text === 'success') return 'success'
+  if (text === 'failed' || text === 'failure') return 'failed'
+  return 'unknown'
 }
 
 export interface ParsedLog {

@@ -1,11 +1,11 @@
-/** What kind of failure a Hub call ended with; the round turns it into a reason text. */
+/** Kind of failure a Hub call ended with. The round turns it into a reason text. */
 export type HubErrorKind =
-  | 'http' // the service answered with an error status
+  | 'http' // the service returned an error status
   | 'network' // connection refused, reset or DNS failure
   | 'timeout' // the request or the stream deadline passed
   | 'aborted' // the caller's signal aborted (cancellation)
   | 'auth' // login failed: bad credentials, throttled, or the token was rejected twice
-  | 'protocol' // the answer did not have the expected shape, or exceeded a size limit
+  | 'protocol' // the response did not have the expected shape, or exceeded a size limit
 
 /**
  * An error from a Hub service. The message names the method and path but never a token

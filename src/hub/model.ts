@@ -1,6 +1,6 @@
 // The Hub's entities in one canonical camelCase model. The client converts both wire
 // eras (E3 snake_case with bare records, E4 camelCase with {data, meta} envelopes) into
-// these types, so nothing above src/hub sees a raw Hub response.
+// these types, so no module above src/hub reads a raw Hub response.
 
 /** Wire era: E3 is Hub 0.8.27 to 0.12.x, E4 is Hub 0.13.0 and later. */
 export type Era = 'e3' | 'e4'

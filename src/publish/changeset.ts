@@ -1,7 +1,7 @@
 /**
  * A set of file changes that can be re-applied to fresh contents. The commit loop reads
- * `paths` at the branch head, calls `build` and commits what it returns; when the branch
- * moved in between, it reads again and calls `build` again, so no concurrent line is lost.
+ * `paths` at the branch head, calls `build` and commits what it returns. When the branch
+ * moved in between, it reads and builds again, so no concurrent line is lost.
  */
 export interface ChangeSet {
   /** Repository-relative paths (forward slashes) whose current content `build` needs. */

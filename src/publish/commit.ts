@@ -289,7 +289,7 @@ export function hasTrailer(message: string, trailer: string): boolean {
  * Computes the wait before retry `retry` (1 = the second attempt): a random time below
  * min(30 s, unit · 2^(retry-1)), where unit is the failed attempt's duration but at least 250 ms.
  * Scaling with the attempt's duration spreads writers that raced each other over several
- * attempt lengths; with a fixed short base they would retry together and collide again.
+ * attempt lengths, because with a fixed short base they would retry together and collide again.
  */
 export function backoffMs(retry: number, lastAttemptMs: number, random: () => number): number {
   const unit = Math.max(BACKOFF_BASE_MS, lastAttemptMs)

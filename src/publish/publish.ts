@@ -22,9 +22,9 @@ export const CANCELLED_COMMIT_BUDGET_MS = 6000
 
 /**
  * Attempts of the action's commit. Each attempt takes 2.5 s or more, because plugin-throttling
- * spaces the three writes 1 s apart. In an event simulation (an estimate, not a measurement) of
- * 10 runs starting within 0.5 s on one branch with 2.5 to 5 s attempts and the backoff of
- * commit.ts, 5 attempts lost a run in most trials and 10 attempts in none of 1000.
+ * spaces the three writes 1 s apart. An event simulation (an estimate, not a measurement)
+ * started 10 runs within 0.5 s on one branch, with 2.5 to 5 s attempts and the backoff of
+ * commit.ts. With 5 attempts most trials lost a run, and with 10 none of 1000 did.
  */
 export const ACTION_MAX_ATTEMPTS = 10
 
@@ -62,7 +62,7 @@ export async function publishRound(options: PublishOptions): Promise<PublishResu
     log
   })
   // NOTE: a cancellation that arrives while a normal commit is running does not switch to
-  // this fast path; that commit goes on with throttling until it ends or the runner kills it.
+  // this fast path. That commit goes on with throttling until it ends or the runner kills it.
   const signal = options.cancelled ? AbortSignal.timeout(CANCELLED_COMMIT_BUDGET_MS) : undefined
 
   try {

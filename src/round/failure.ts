@@ -9,8 +9,8 @@ export class StepFailure extends Error {
   override readonly name: string = 'StepFailure'
 
   /**
-   * @param culprit which member of the pair the failure points at, when the Hub says so
-   *   (for example the aggregator's analysis-node failed while the compute node executed)
+   * @param culprit the member of the pair the Hub's states point at, if only one (for
+   *   example the aggregator's analysis-node failed while the compute node executed)
    */
   constructor(
     message: string,

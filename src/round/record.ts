@@ -1,5 +1,6 @@
-// What a round did, as plain data: no verdicts. The round fills it in; src/verdict turns
-// it into step, node and overall statuses; the report and history modules read both.
+// The record of a round as plain data, without verdicts. The round fills it in, and
+// src/verdict turns it into step, node and overall statuses. The report and history
+// modules read both.
 
 import type { LineStatus } from '../history/format.js'
 import type { Era } from '../hub/model.js'
@@ -10,7 +11,7 @@ export interface StepRecord {
   status: LineStatus
   /** Wall time of the step in seconds; null when it did not run. */
   seconds: number | null
-  /** Why the step failed (or why it is unknown, e.g. "cancelled"); plain text from the Hub is allowed. */
+  /** Reason the step failed or is unknown (e.g. "cancelled"). It may contain plain text from the Hub. */
   reason?: string
 }
 
@@ -21,7 +22,7 @@ export type PrecheckOutcome =
 export interface PairRecord {
   /** Compute node name as configured. */
   node: string
-  /** Hub node id, when the Hub knows the name. */
+  /** Hub node id, when the Hub lists a node of that name. */
   nodeId: string | null
   precheck: PrecheckOutcome
   /** Analysis created for this pair, if any. */
@@ -73,7 +74,7 @@ export interface RoundRecord {
    * split failed; the verdict then marks every configured node from the settings.
    */
   pairs: PairRecord[]
-  /** How the Hub's `online` flag was used by the pre-check, in words, for the summary. */
+  /** Sentence for the summary on the pre-check's use of the Hub's `online` flag. */
   onlineFlagNote: string | null
   /**
    * Reason the configured nodes cannot form a round (no aggregator among them, more than

@@ -21,7 +21,7 @@ export interface KeyStatuses {
   steps: Record<StepKey, LineStatus>
   /** Node name → status; the aggregator included. */
   nodes: Record<string, LineStatus>
-  /** Name of the aggregator node, so compute nodes can be told apart. */
+  /** Name of the aggregator node; every other node in `nodes` is a compute node. */
   aggregator: string | null
 }
 
